@@ -1,0 +1,5 @@
+import sys
+
+from graphcost.cli import main
+
+sys.exit(main())

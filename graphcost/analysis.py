@@ -1,0 +1,232 @@
+"""Cost every live node of a loaded model and sum the results into a report."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+import onnx
+
+from graphcost.costs import CONTROL_INPUTS, CostStatus, MissingShapeError, NodeContext, OpCost, lookup
+from graphcost.load import Model, load
+from graphcost.load.reader import STANDARD_DOMAINS
+from graphcost.results import AnalysisReport, NodeCost, TensorSummary, Totals, count_statuses
+from graphcost.tensors import TensorInfo, TensorKind
+
+logger = logging.getLogger(__name__)
+
+FOLDED_REASON = "constant-folded: computed once from stored constants when the model is loaded"
+SHAPE_REASON = "shape arithmetic: computed from static shapes before run time"
+
+
+@dataclass
+class SubgraphCost:
+    """Summed cost of an If/Loop/Scan body."""
+
+    macs: int = 0
+    elementwise_ops: int = 0
+    read_bytes: int = 0
+    weight_bytes: int = 0
+    write_bytes: int = 0
+
+    @property
+    def bytes_moved(self) -> int:
+        return self.read_bytes + self.weight_bytes + self.write_bytes
+
+
+class _Coster:
+    """Applies the cost registry to the nodes of one model, subgraphs included."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.values = model.shape_result.values
+        self.uncosted: Counter[str] = Counter()
+        self._roots: dict[str, frozenset[str]] = {}
+        self._claimed: set[str] = set()
+        self._producers = {
+            name: key for key, data in model.graph.nodes(data=True) for name in data["outputs"] if name
+        }
+
+    def tensor(self, name: str) -> TensorInfo | None:
+        """Return the TensorInfo of ``name``; subgraph tensors are made from the shape result."""
+        if not name:
+            return None
+        info = self.model.tensors.get(name)
+        if info is None:
+            shapes = self.model.shape_result
+            info = TensorInfo(name, shapes.elem_types.get(name, 0), shapes.shapes.get(name), TensorKind.ACTIVATION)
+            self.model.tensors[name] = info
+        return info
+
+    def weight_roots(self, name: str) -> frozenset[str]:
+        """Return the stored constants (initializers, Constant outputs) a constant tensor is made from."""
+        if name in self._roots:
+            return self._roots[name]
+        producer = self._producers.get(name)
+        if producer is None or self.model.graph.nodes[producer]["op_type"] == "Constant":
+            roots = frozenset({name})
+        else:
+            data = self.model.graph.nodes[producer]
+            control = CONTROL_INPUTS.get(data["op_type"], frozenset())
+            roots = frozenset().union(
+                *(self.weight_roots(n) for i, n in enumerate(data["inputs"]) if n and i not in control)
+            )
+        self._roots[name] = roots
+        return roots
+
+    def _default_bytes(self, node: onnx.NodeProto, inputs: list[TensorInfo | None], outputs) -> tuple[int, int, int, list[str]]:
+        """Return (read, weight, write bytes, weight roots) by the default traffic rule."""
+        control = CONTROL_INPUTS.get(node.op_type, frozenset())
+        read = weight = 0
+        roots: list[str] = []
+        for index, tensor in enumerate(inputs):
+            if tensor is None:
+                continue
+            if tensor.is_constant:
+                if index in control:
+                    continue
+                for root in sorted(self.weight_roots(tensor.name)):
+                    root_info = self.model.tensors.get(root)
+                    weight += (root_info.nbytes or 0) if root_info else 0
+                    roots.append(root)
+            else:
+                read += tensor.nbytes or 0
+        write = sum(tensor.nbytes or 0 for tensor in outputs if tensor is not None)
+        return read, weight, write, roots
+
+    def cost_node(self, node: onnx.NodeProto) -> tuple[OpCost, list[str], list[TensorInfo | None], list[TensorInfo | None]]:
+        """Cost one node; return the cost, the weight roots it reads, and its tensors."""
+        inputs = [self.tensor(name) for name in node.input]
+        outputs = [self.tensor(name) for name in node.output]
+        read, weight, write, roots = self._default_bytes(node, inputs, outputs)
+        cost = self._formula_cost(node, inputs, outputs)
+        if cost.status is CostStatus.FREE:
+            return cost, [], inputs, outputs
+        cost.read_bytes = read if cost.read_bytes is None else cost.read_bytes
+        cost.weight_bytes = weight if cost.weight_bytes is None else cost.weight_bytes
+        cost.write_bytes = write if cost.write_bytes is None else cost.write_bytes
+        return cost, roots, inputs, outputs
+
+    def _formula_cost(self, node: onnx.NodeProto, inputs, outputs) -> OpCost:
+        produced = [tensor for tensor in outputs if tensor is not None]
+        if node.op_type not in ("If", "Loop", "Scan") and produced:
+            if all(tensor.kind is TensorKind.CONSTANT for tensor in produced):
+                return OpCost(status=CostStatus.FREE, reason=FOLDED_REASON, read_bytes=0, weight_bytes=0, write_bytes=0)
+            if all(tensor.kind is TensorKind.SHAPE for tensor in produced):
+                return OpCost(status=CostStatus.FREE, reason=SHAPE_REASON, read_bytes=0, weight_bytes=0, write_bytes=0)
+        if node.domain not in STANDARD_DOMAINS:
+            return OpCost(status=CostStatus.UNCOSTED, reason=f"custom op of domain '{node.domain}': no cost formula")
+        function = lookup(node.domain, node.op_type)
+        if function is None:
+            return OpCost(status=CostStatus.UNCOSTED, reason=f"no compute formula for {node.op_type}; bytes counted")
+        context = NodeContext(
+            node=node,
+            opset=self.model.opset,
+            inputs=inputs,
+            outputs=outputs,
+            values=self.values,
+            cost_subgraph=self.cost_subgraph,
+        )
+        try:
+            return function(context)
+        except MissingShapeError as error:
+            return OpCost(status=CostStatus.UNCOSTED, reason=f"shape of tensor '{error.tensor_name}' is unknown")
+
+    def cost_subgraph(self, graph: onnx.GraphProto) -> SubgraphCost:
+        total = SubgraphCost()
+        for node in graph.node:
+            cost, _, _, _ = self.cost_node(node)
+            if cost.status is CostStatus.UNCOSTED:
+                self.uncosted[node.op_type] += 1
+            total.macs += cost.macs
+            total.elementwise_ops += cost.elementwise_ops
+            total.read_bytes += cost.read_bytes or 0
+            total.weight_bytes += cost.weight_bytes or 0
+            total.write_bytes += cost.write_bytes or 0
+        return total
+
+    def claim_params(self, roots: list[str]) -> tuple[int, int]:
+        """Claim weights not yet counted; return their (elements, bytes)."""
+        count = size = 0
+        for root in roots:
+            if root in self._claimed:
+                continue
+            self._claimed.add(root)
+            info = self.model.tensors.get(root)
+            if info is not None:
+                count += info.numel or 0
+                size += info.nbytes or 0
+        return count, size
+
+
+def _summary(model: Model, name: str) -> TensorSummary:
+    info = model.tensors.get(name)
+    if info is None:
+        return TensorSummary(name, None, "unknown")
+    return TensorSummary(name, list(info.shape) if info.shape is not None else None, info.dtype)
+
+
+def analyze_model(model: Model) -> AnalysisReport:
+    """Cost every live node of ``model``; store each cost as the node attribute ``cost``."""
+    coster = _Coster(model)
+    rows: list[NodeCost] = []
+    totals = Totals()
+    for key in model.nodes_in_order():
+        data = model.graph.nodes[key]
+        if not data["live"]:
+            continue
+        cost, roots, _, outputs = coster.cost_node(data["proto"])
+        if cost.status is CostStatus.UNCOSTED:
+            coster.uncosted[data["op_type"]] += 1
+        param_count, param_bytes = coster.claim_params(roots)
+        row = NodeCost(
+            key=key,
+            onnx_name=data["onnx_name"],
+            op_type=data["op_type"],
+            domain=data["domain"],
+            status=cost.status,
+            reason=cost.reason,
+            macs=cost.macs,
+            elementwise_ops=cost.elementwise_ops,
+            param_count=param_count,
+            weight_bytes=cost.weight_bytes or 0,
+            read_bytes=cost.read_bytes or 0,
+            write_bytes=cost.write_bytes or 0,
+            output_shapes=[list(t.shape) if t is not None and t.shape is not None else None for t in outputs],
+            output_dtype=next((t.dtype for t in outputs if t is not None), "unknown"),
+        )
+        data["cost"] = row
+        rows.append(row)
+        totals.add(row)
+        totals.weight_storage_bytes += param_bytes
+    totals.status_counts = count_statuses(rows)
+    if coster.uncosted:
+        summary = ", ".join(f"{op} x{count}" for op, count in sorted(coster.uncosted.items()))
+        logger.warning("%s: %d nodes have no compute formula (uncosted): %s", model.source, sum(coster.uncosted.values()), summary)
+    return AnalysisReport(
+        source=model.source,
+        ir_version=model.proto.ir_version,
+        opset=model.opset,
+        producer=" ".join(part for part in (model.proto.producer_name, model.proto.producer_version) if part),
+        inputs=[_summary(model, name) for name in model.inputs],
+        outputs=[_summary(model, name) for name in model.outputs],
+        rows=rows,
+        totals=totals,
+        uncosted_op_types=dict(sorted(coster.uncosted.items())),
+        dead_nodes=list(model.dead_nodes),
+        unused_initializers=list(model.unused_initializers),
+        notes=list(model.notes),
+        checker_message=model.checker_message,
+    )
+
+
+def analyze(path_or_model, input_shapes=None) -> AnalysisReport:
+    """Load (if given a path or ModelProto) and analyze a model.
+
+    >>> report = analyze("mobilenet_v2.onnx")  # doctest: +SKIP
+    >>> report.totals.macs  # doctest: +SKIP
+    300774272
+    """
+    model = path_or_model if isinstance(path_or_model, Model) else load(path_or_model, input_shapes)
+    return analyze_model(model)

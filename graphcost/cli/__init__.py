@@ -1,0 +1,54 @@
+"""Command-line entry point: ``graphcost SUBCOMMAND ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from graphcost import __version__
+from graphcost.errors import GraphcostError
+from graphcost.cli.common import OneLineErrorParser, configure_logging
+from graphcost.cli import analyze as analyze_command
+
+# Each subcommand module defines add_parser(subparsers), which registers the
+# subcommand and sets the parser's default `run` to a function(args) -> int.
+SUBCOMMANDS = (analyze_command,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(
+        prog="graphcost",
+        description=(
+            "Static cost model for ONNX networks: MACs, params, bytes moved "
+            "and latency per layer and kernel."
+        ),
+        epilog="Example: graphcost analyze model.onnx --input-shape input=1x3x224x224",
+    )
+    parser.add_argument("--version", action="version", version=f"graphcost {__version__}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=OneLineErrorParser
+    )
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status (0 success, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    configure_logging(args)
+    try:
+        return args.run(args)
+    except GraphcostError as error:
+        if getattr(args, "debug", False):
+            raise
+        print(f"graphcost: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("graphcost: interrupted", file=sys.stderr)
+        return 130

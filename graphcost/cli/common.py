@@ -1,0 +1,65 @@
+"""Parser class, options and logging set-up shared by every subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from graphcost.errors import GraphcostError
+
+logger = logging.getLogger("graphcost")
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line and exit with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Add the logging and debugging options every subcommand accepts."""
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="store_true", help="log progress and details to stderr")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="print errors only, no warnings")
+    parser.add_argument("--debug", action="store_true", help="show a traceback when an error occurs")
+
+
+def configure_logging(args: argparse.Namespace) -> None:
+    level = logging.WARNING
+    if getattr(args, "verbose", False):
+        level = logging.INFO
+    if getattr(args, "quiet", False):
+        level = logging.ERROR
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("graphcost: %(levelname)s: %(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+
+
+def positive_int(text: str) -> int:
+    """argparse type for a count that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def write_output(text: str, path: str | None, stdout) -> None:
+    """Write ``text`` to ``path``, or to ``stdout`` when no path is given."""
+    if path is None:
+        stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise GraphcostError(f"{path}: cannot write the report ({error.strerror}); check the path") from None
+    logger.info("wrote %s", path)

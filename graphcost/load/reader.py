@@ -1,0 +1,86 @@
+"""Read an ONNX file without its external data and check it is a usable graph."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import onnx
+from google.protobuf.message import DecodeError
+
+from graphcost.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
+
+STANDARD_DOMAINS = frozenset({"", "ai.onnx"})
+
+
+def read_model(path: str | os.PathLike) -> onnx.ModelProto:
+    """Parse the protobuf at ``path``; external data files are never opened.
+
+    Tensor sizes come from their dims, so a model whose weights live in
+    external files loads in memory proportional to its graph, not its weights.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ModelLoadError(f"{path}: file not found; check the path")
+    if os.path.isdir(path):
+        raise ModelLoadError(f"{path}: is a directory; give the path of a .onnx file")
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except DecodeError as error:
+        raise ModelLoadError(
+            f"{path}: not a readable ONNX model (protobuf parse failed: {error}); "
+            "the file may be truncated or in another format, so export or download it again"
+        ) from None
+    except OSError as error:
+        raise ModelLoadError(f"{path}: cannot read file ({error.strerror})") from None
+    check_model_structure(model, path)
+    return model
+
+
+def check_model_structure(model: onnx.ModelProto, source: str) -> None:
+    """Raise ModelLoadError unless ``model`` has a graph with outputs and known op domains."""
+    if model.ir_version <= 0 or not model.HasField("graph"):
+        raise ModelLoadError(
+            f"{source}: not an ONNX model (no IR version or graph found); "
+            "the file may be in another format or truncated"
+        )
+    if not model.graph.output:
+        raise ModelLoadError(
+            f"{source}: the graph declares no outputs, so nothing is computed; "
+            "the file may be truncated, so export it again"
+        )
+    declared = {opset.domain for opset in model.opset_import} | {function.domain for function in model.functions}
+    if declared & STANDARD_DOMAINS:
+        declared |= STANDARD_DOMAINS
+    for node in iter_nodes(model.graph):
+        if node.domain not in declared:
+            raise ModelLoadError(
+                f"{source}: node '{node.name}' ({node.op_type}) uses domain '{node.domain}', "
+                "which the model's opset_import does not declare; fix the export or add the domain "
+                "to opset_import"
+            )
+
+
+def iter_nodes(graph: onnx.GraphProto):
+    """Yield every node of ``graph`` and of its subgraphs."""
+    for node in graph.node:
+        yield node
+        for attribute in node.attribute:
+            if attribute.type == onnx.AttributeProto.GRAPH:
+                yield from iter_nodes(attribute.g)
+            elif attribute.type == onnx.AttributeProto.GRAPHS:
+                for subgraph in attribute.graphs:
+                    yield from iter_nodes(subgraph)
+
+
+def run_checker(model: onnx.ModelProto, source: str) -> str | None:
+    """Run onnx.checker; return its first message line if the model fails, else None."""
+    try:
+        onnx.checker.check_model(model)
+    except (onnx.checker.ValidationError, ValueError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        logger.warning("%s fails onnx.checker (%s); analysing it anyway", source, first_line)
+        return first_line
+    return None

@@ -1,0 +1,260 @@
+"""Render an AnalysisReport as a text table, Markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tabulate import tabulate
+
+from graphcost.results import AnalysisReport, CostSums, NodeCost
+
+FORMATS = ("table", "json", "csv", "markdown")
+GROUPINGS = ("node", "op-type")
+
+_NODE_HEADERS = [
+    "#",
+    "node",
+    "op",
+    "output shape",
+    "MACs (M)",
+    "MACs share (%)",
+    "elem ops (M)",
+    "params",
+    "read (kB)",
+    "weights (kB)",
+    "write (kB)",
+    "status",
+]
+_OP_TYPE_HEADERS = [
+    "op",
+    "nodes",
+    "MACs (M)",
+    "MACs share (%)",
+    "elem ops (M)",
+    "params",
+    "read (kB)",
+    "weights (kB)",
+    "write (kB)",
+    "bytes share (%)",
+]
+_CSV_NODE_FIELDS = [
+    "index",
+    "key",
+    "onnx_name",
+    "op_type",
+    "status",
+    "output_shapes",
+    "output_dtype",
+    "macs",
+    "elementwise_ops",
+    "param_count",
+    "read_bytes",
+    "weight_bytes",
+    "write_bytes",
+    "bytes_moved",
+    "reason",
+]
+_CSV_OP_TYPE_FIELDS = [
+    "op_type",
+    "node_count",
+    "macs",
+    "elementwise_ops",
+    "param_count",
+    "read_bytes",
+    "weight_bytes",
+    "write_bytes",
+    "bytes_moved",
+]
+
+
+def _millions(value: int) -> str:
+    return f"{value / 1e6:,.3f}"
+
+
+def _kilobytes(value: int) -> str:
+    return f"{value / 1e3:,.1f}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.1f}" if whole else "-"
+
+
+def _shape_text(shapes: list[list[int] | None]) -> str:
+    texts = ["?" if shape is None else "x".join(str(d) for d in shape) or "scalar" for shape in shapes]
+    return ", ".join(texts)
+
+
+def select_rows(report: AnalysisReport, top: int | None) -> list[tuple[int, NodeCost]]:
+    """Return (execution index, row) pairs: all in order, or the ``top`` by MACs then bytes."""
+    indexed = list(enumerate(report.rows))
+    if top is None:
+        return indexed
+    ranked = sorted(indexed, key=lambda item: (-item[1].macs, -item[1].bytes_moved, item[0]))
+    return ranked[:top]
+
+
+def select_op_types(report: AnalysisReport, top: int | None) -> list[tuple[str, CostSums]]:
+    groups = list(report.by_op_type().items())
+    return groups if top is None else groups[:top]
+
+
+def _node_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
+    totals = report.totals
+    rows = [
+        [
+            str(index),
+            row.key,
+            row.op_type,
+            _shape_text(row.output_shapes),
+            _millions(row.macs),
+            _share(row.macs, totals.macs),
+            _millions(row.elementwise_ops),
+            f"{row.param_count:,}",
+            _kilobytes(row.read_bytes),
+            _kilobytes(row.weight_bytes),
+            _kilobytes(row.write_bytes),
+            row.status.value,
+        ]
+        for index, row in select_rows(report, top)
+    ]
+    rows.append(
+        [
+            "",
+            "total",
+            "",
+            "",
+            _millions(totals.macs),
+            _share(totals.macs, totals.macs),
+            _millions(totals.elementwise_ops),
+            f"{totals.param_count:,}",
+            _kilobytes(totals.read_bytes),
+            _kilobytes(totals.weight_bytes),
+            _kilobytes(totals.write_bytes),
+            f"{totals.node_count} nodes",
+        ]
+    )
+    return _NODE_HEADERS, rows
+
+
+def _op_type_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
+    totals = report.totals
+    rows = [
+        [
+            op_type,
+            str(sums.node_count),
+            _millions(sums.macs),
+            _share(sums.macs, totals.macs),
+            _millions(sums.elementwise_ops),
+            f"{sums.param_count:,}",
+            _kilobytes(sums.read_bytes),
+            _kilobytes(sums.weight_bytes),
+            _kilobytes(sums.write_bytes),
+            _share(sums.bytes_moved, totals.bytes_moved),
+        ]
+        for op_type, sums in select_op_types(report, top)
+    ]
+    rows.append(
+        [
+            "total",
+            str(totals.node_count),
+            _millions(totals.macs),
+            _share(totals.macs, totals.macs),
+            _millions(totals.elementwise_ops),
+            f"{totals.param_count:,}",
+            _kilobytes(totals.read_bytes),
+            _kilobytes(totals.weight_bytes),
+            _kilobytes(totals.write_bytes),
+            _share(totals.bytes_moved, totals.bytes_moved),
+        ]
+    )
+    return _OP_TYPE_HEADERS, rows
+
+
+def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[str]:
+    totals = report.totals
+    counts = totals.status_counts
+    lines = [
+        f"model: {report.source} (IR {report.ir_version}, opset {report.opset}"
+        + (f", producer {report.producer})" if report.producer else ")"),
+        "inputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.inputs),
+        "outputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.outputs),
+        f"MACs: {totals.macs:,} ({totals.macs / 1e6:,.2f} M); element-wise ops: {totals.elementwise_ops:,}",
+        f"params: {totals.param_count:,} ({totals.weight_storage_bytes / 1e6:,.2f} MB stored)",
+        f"bytes moved: {totals.bytes_moved:,} (read {totals.read_bytes:,}, weights {totals.weight_bytes:,}, "
+        f"write {totals.write_bytes:,})",
+        f"nodes: {counts.get('costed', 0)} costed, {counts.get('free', 0)} free, {counts.get('uncosted', 0)} uncosted",
+    ]
+    if report.uncosted_op_types:
+        listed = ", ".join(f"{op} x{count}" for op, count in report.uncosted_op_types.items())
+        lines.append(f"uncosted (bytes counted, no compute formula): {listed}")
+    else:
+        lines.append("uncosted: none")
+    if shown < available:
+        lines.append(f"rows: top {shown} of {available} shown; totals cover all")
+    for assumption in report.assumptions():
+        lines.append(f"assumption: {assumption}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
+    if report.dead_nodes:
+        lines.append(f"dead nodes (no path to an output, not counted): {len(report.dead_nodes)}: {', '.join(report.dead_nodes[:10])}"
+                     + (" ..." if len(report.dead_nodes) > 10 else ""))
+    if report.unused_initializers:
+        lines.append(f"unused initializers (not counted): {len(report.unused_initializers)}: "
+                     f"{', '.join(report.unused_initializers[:10])}" + (" ..." if len(report.unused_initializers) > 10 else ""))
+    if report.checker_message:
+        lines.append(f"warning: the model fails onnx.checker: {report.checker_message}")
+    lines.append("counting convention: MACs are conv/FC multiply-accumulates (MobileNet MAdds); see docs/counting.md")
+    return lines
+
+
+def _table_text(report: AnalysisReport, group_by: str, top: int | None, table_format: str) -> str:
+    if group_by == "op-type":
+        headers, rows = _op_type_table(report, top)
+        available = len(report.by_op_type())
+        text_columns = 1
+    else:
+        headers, rows = _node_table(report, top)
+        available = len(report.rows)
+        text_columns = 4
+    shown = len(rows) - 1
+    alignment = ["left"] * text_columns + ["right"] * (len(headers) - text_columns)
+    if group_by == "node":
+        alignment[0] = "right"
+        alignment[-1] = "left"
+    table = tabulate(rows, headers=headers, tablefmt=table_format, colalign=alignment, disable_numparse=True)
+    summary = _summary_lines(report, shown, available)
+    if table_format == "github":
+        return "\n".join(["## Summary", "", *[f"- {line}" for line in summary], "", "## Costs", "", table, ""])
+    return "\n".join([table, "", *summary, ""])
+
+
+def _csv_text(report: AnalysisReport, group_by: str, top: int | None) -> str:
+    buffer = io.StringIO()
+    if group_by == "op-type":
+        writer = csv.DictWriter(buffer, fieldnames=_CSV_OP_TYPE_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for op_type, sums in select_op_types(report, top):
+            data = sums.to_dict()
+            writer.writerow({"op_type": op_type, **{field: data[field] for field in _CSV_OP_TYPE_FIELDS[1:]}})
+        return buffer.getvalue()
+    writer = csv.DictWriter(buffer, fieldnames=_CSV_NODE_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for index, row in select_rows(report, top):
+        data = row.to_dict()
+        data["index"] = index
+        data["output_shapes"] = _shape_text(row.output_shapes)
+        writer.writerow({field: data[field] for field in _CSV_NODE_FIELDS})
+    return buffer.getvalue()
+
+
+def render(report: AnalysisReport, output_format: str = "table", group_by: str = "node", top: int | None = None) -> str:
+    """Return the report as text in ``output_format`` (one of FORMATS)."""
+    if output_format == "json":
+        return json.dumps(report.to_dict(), indent=2) + "\n"
+    if output_format == "csv":
+        return _csv_text(report, group_by, top)
+    if output_format == "markdown":
+        return _table_text(report, group_by, top, "github")
+    return _table_text(report, group_by, top, "simple")

@@ -1,0 +1,153 @@
+"""Result dataclasses of an analysis: one row per node, totals, and what was not costed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from graphcost.costs.registry import CostStatus
+
+COUNTING_CONVENTION = (
+    "macs: multiply-accumulates of convolutions and matrix products (Conv, ConvTranspose, Gemm, MatMul "
+    "and their quantized forms, recurrent cells), the MobileNet papers' MAdds; BatchNormalization is "
+    "counted as folded into the conv. elementwise_ops: every other arithmetic operation, comparison and "
+    "transcendental evaluation (bias adds, activations, BatchNormalization, pooling, softmax), one per "
+    "element per operation. param_count: elements of live weight tensors, each counted once. Bytes by "
+    "each tensor's element type: read_bytes are run-time inputs read, weight_bytes stored constants read, "
+    "write_bytes outputs written; bytes_moved is their sum. Nodes are 'costed', 'free' (shape bookkeeping "
+    "or constants folded at load time) or 'uncosted' (no compute formula; bytes still counted)."
+)
+
+
+@dataclass
+class NodeCost:
+    """Cost of one node of the graph."""
+
+    key: str
+    onnx_name: str
+    op_type: str
+    domain: str
+    status: CostStatus
+    reason: str
+    macs: int
+    elementwise_ops: int
+    param_count: int
+    weight_bytes: int
+    read_bytes: int
+    write_bytes: int
+    output_shapes: list[list[int] | None]
+    output_dtype: str
+
+    @property
+    def bytes_moved(self) -> int:
+        return self.read_bytes + self.weight_bytes + self.write_bytes
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["status"] = self.status.value
+        data["bytes_moved"] = self.bytes_moved
+        return data
+
+
+@dataclass
+class CostSums:
+    """Summed costs of a set of nodes."""
+
+    macs: int = 0
+    elementwise_ops: int = 0
+    param_count: int = 0
+    weight_bytes: int = 0
+    read_bytes: int = 0
+    write_bytes: int = 0
+    node_count: int = 0
+
+    @property
+    def bytes_moved(self) -> int:
+        return self.read_bytes + self.weight_bytes + self.write_bytes
+
+    def add(self, row: NodeCost) -> None:
+        self.macs += row.macs
+        self.elementwise_ops += row.elementwise_ops
+        self.param_count += row.param_count
+        self.weight_bytes += row.weight_bytes
+        self.read_bytes += row.read_bytes
+        self.write_bytes += row.write_bytes
+        self.node_count += 1
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["bytes_moved"] = self.bytes_moved
+        return data
+
+
+@dataclass
+class Totals(CostSums):
+    """Whole-model totals. ``weight_storage_bytes`` counts each stored weight once."""
+
+    weight_storage_bytes: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class TensorSummary:
+    name: str
+    shape: list[int] | None
+    dtype: str
+
+
+@dataclass
+class AnalysisReport:
+    """Everything ``graphcost analyze`` reports about one model."""
+
+    source: str
+    ir_version: int
+    opset: int
+    producer: str
+    inputs: list[TensorSummary]
+    outputs: list[TensorSummary]
+    rows: list[NodeCost]
+    totals: Totals
+    uncosted_op_types: dict[str, int]
+    dead_nodes: list[str]
+    unused_initializers: list[str]
+    notes: list[str]
+    checker_message: str | None
+    convention: str = COUNTING_CONVENTION
+
+    def by_op_type(self) -> dict[str, CostSums]:
+        """Return summed costs per op type, ordered by MACs, then bytes moved."""
+        groups: dict[str, CostSums] = {}
+        for row in self.rows:
+            groups.setdefault(row.op_type, CostSums()).add(row)
+        return dict(sorted(groups.items(), key=lambda item: (-item[1].macs, -item[1].bytes_moved, item[0])))
+
+    def assumptions(self) -> list[str]:
+        """Return the notes of costed nodes whose cost rests on an assumption (If, Loop, bounds)."""
+        return [f"{row.key}: {row.reason}" for row in self.rows if row.status is CostStatus.COSTED and row.reason]
+
+    def to_dict(self) -> dict:
+        return {
+            "model": {
+                "source": self.source,
+                "ir_version": self.ir_version,
+                "opset": self.opset,
+                "producer": self.producer,
+                "inputs": [asdict(tensor) for tensor in self.inputs],
+                "outputs": [asdict(tensor) for tensor in self.outputs],
+            },
+            "convention": self.convention,
+            "totals": self.totals.to_dict(),
+            "by_op_type": {op_type: sums.to_dict() for op_type, sums in self.by_op_type().items()},
+            "nodes": [row.to_dict() for row in self.rows],
+            "uncosted_op_types": dict(self.uncosted_op_types),
+            "assumptions": self.assumptions(),
+            "dead_nodes": list(self.dead_nodes),
+            "unused_initializers": list(self.unused_initializers),
+            "notes": list(self.notes),
+            "checker_message": self.checker_message,
+        }
+
+
+def count_statuses(rows: list[NodeCost]) -> dict[str, int]:
+    counts = Counter(row.status.value for row in rows)
+    return {status.value: counts.get(status.value, 0) for status in CostStatus}
