@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 
@@ -18,9 +19,28 @@ TORCHVISION_MODELS = {
 
 
 def parse_model(text: str, opset: int = 17, ir_version: int = 8) -> onnx.ModelProto:
-    """Parse a graph in ONNX text syntax into a model with the given opset."""
+    """Parse a graph in ONNX text syntax into a model with the given opset.
+
+    A tensor declared in the graph's ``<...>`` list without a value, such as
+    ``<float[16,4,3,3] w>``, becomes a zero-filled initializer of that shape.
+    """
     header = f'<ir_version: {ir_version}, opset_import: ["" : {opset}]>\n'
-    return onnx.parser.parse_model(header + text)
+    model = onnx.parser.parse_model(header + text)
+    graph = model.graph
+    produced = {name for node in graph.node for name in node.output}
+    defined = produced | {info.name for info in graph.input} | {init.name for init in graph.initializer}
+    kept = []
+    for info in graph.value_info:
+        if info.name in defined:
+            kept.append(info)
+            continue
+        tensor_type = info.type.tensor_type
+        dims = [dim.dim_value for dim in tensor_type.shape.dim]
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tensor_type.elem_type)
+        graph.initializer.append(onnx.numpy_helper.from_array(np.zeros(dims, dtype=dtype), info.name))
+    del graph.value_info[:]
+    graph.value_info.extend(kept)
+    return model
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import onnx
+import onnx.inliner
 
 from graphcost.load.reader import STANDARD_DOMAINS, read_model, run_checker, check_model_structure
 from graphcost.load.working_copy import (
