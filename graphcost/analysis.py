@@ -86,7 +86,11 @@ class _Coster:
             if tensor.is_constant:
                 if index in control:
                     continue
-                for root in sorted(self.weight_roots(tensor.name)):
+                tensor_roots = self.weight_roots(tensor.name)
+                if not tensor_roots:
+                    # Made from shapes alone (ConstantOfShape, Range): read, but not a parameter.
+                    weight += tensor.nbytes or 0
+                for root in sorted(tensor_roots):
                     root_info = self.model.tensors.get(root)
                     weight += (root_info.nbytes or 0) if root_info else 0
                     roots.append(root)

@@ -303,3 +303,23 @@ def test_real_model_loads_every_shape(name):
     model = graphcost.load(TORCHVISION_MODELS[name])
     unknown = [t.name for t in model.tensors.values() if t.shape is None]
     assert unknown == []
+
+
+def test_shape_derived_constant_bytes_counted():
+    # ConstantOfShape(Shape(x)) is known before run time, so it is free, but
+    # the Add still reads its 6 floats (24 bytes); they are not parameters.
+    report = graphcost.analyze(
+        parse_model(
+            """
+            g (float[2,3] x) => (float y) {
+              s = Shape(x)
+              ones = ConstantOfShape<value = float[1] {1.0}>(s)
+              y = Add(x, ones)
+            }
+            """
+        )
+    )
+    add_row = next(row for row in report.rows if row.op_type == "Add")
+    assert add_row.weight_bytes == 24
+    assert add_row.param_count == 0
+    assert report.totals.param_count == 0
