@@ -1,0 +1,113 @@
+"""``graphcost zoo list``, ``build`` and ``build-all`` through graphcost.cli.main."""
+
+from __future__ import annotations
+
+import onnx
+import pytest
+
+from graphcost.cli import main
+from graphcost.zoo import CATALOG, build_model, serialize_model
+
+
+def run_cli(argv: list[str]) -> int:
+    """Return main's exit status, including argparse's, which exits through SystemExit."""
+    try:
+        return main(argv)
+    except SystemExit as exit_request:
+        return exit_request.code
+
+
+def test_list_prints_every_model(capsys):
+    assert main(["zoo", "list"]) == 0
+    output = capsys.readouterr().out
+    for name in CATALOG:
+        assert name in output
+    assert "219" in output, "published V3-Large MAdds"
+    assert "4.97" in output, "published SSDLite V3 params"
+
+
+def test_build_writes_requested_variant(tmp_path, capsys):
+    path = tmp_path / "v3.onnx"
+    argv = ["zoo", "build", "mobilenet_v3_small", "-o", str(path), "--width", "0.75", "--hswish", "tf"]
+    argv += ["--bn", "keep", "--no-se", "--num-classes", "10", "--resolution", "192", "--opset", "13"]
+    assert main(argv) == 0
+
+    expected = build_model(
+        "mobilenet_v3_small", width=0.75, hswish="tf", bn="keep", se=False, num_classes=10, resolution=192, opset=13
+    )
+    assert path.read_bytes() == serialize_model(expected)
+    model = onnx.load(str(path))
+    assert model.opset_import[0].version == 13
+    assert str(path) in capsys.readouterr().out
+
+
+def test_build_all_writes_catalog(tmp_path):
+    target = tmp_path / "new" / "models"
+    assert main(["zoo", "build-all", "-o", str(target)]) == 0
+    assert sorted(path.stem for path in target.glob("*.onnx")) == sorted(CATALOG)
+
+
+@pytest.mark.parametrize(
+    "extra_args, expected_text",
+    [
+        (["--width", "0"], "invalid width 0"),
+        (["--width", "-0.5"], "invalid width -0.5"),
+        (["--width", "5"], "invalid width 5"),
+        (["--width", "nan"], "invalid width nan"),
+        (["--resolution", "16"], "invalid resolution 16"),
+        (["--num-classes", "0"], "invalid number of classes 0"),
+        (["--opset", "99"], "invalid opset 99"),
+        (["--opset", "13"], "--hswish op needs opset 14"),
+        (["--width", "wide"], "invalid float value: 'wide'"),
+        (["--bn", "drop"], "invalid choice: 'drop'"),
+    ],
+    ids=["zero-width", "negative-width", "huge-width", "nan-width", "tiny-resolution", "no-classes",
+         "future-opset", "opset-without-hardswish", "text-width", "unknown-bn"],
+)
+def test_build_rejects_bad_option(tmp_path, capsys, extra_args, expected_text):
+    path = tmp_path / "model.onnx"
+    status = run_cli(["zoo", "build", "mobilenet_v3_small", "-o", str(path), *extra_args])
+    stderr = capsys.readouterr().err
+
+    assert status == 2
+    assert expected_text in stderr
+    assert stderr.count("\n") == 1, f"expected one line, got: {stderr!r}"
+    assert not path.exists()
+
+
+def test_build_rejects_unknown_name(tmp_path, capsys):
+    status = main(["zoo", "build", "mobilenet_v3_lage", "-o", str(tmp_path / "x.onnx")])
+    stderr = capsys.readouterr().err
+
+    assert status == 2
+    assert stderr.startswith("graphcost: error: unknown model 'mobilenet_v3_lage'")
+    assert "mobilenet_v3_large" in stderr, "suggests the closest name"
+    assert "graphcost zoo list" in stderr
+    assert stderr.count("\n") == 1
+
+
+def test_build_rejects_unwritable_output(tmp_path, capsys):
+    path = tmp_path / "missing" / "x.onnx"
+    status = main(["zoo", "build", "mobilenet_v2", "-o", str(path)])
+    stderr = capsys.readouterr().err
+
+    assert status == 2
+    assert stderr.startswith(f"graphcost: error: cannot write {path}")
+    assert "-o" in stderr
+    assert stderr.count("\n") == 1
+
+
+def test_build_all_rejects_file_as_directory(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    status = main(["zoo", "build-all", "-o", str(blocker / "models")])
+    stderr = capsys.readouterr().err
+
+    assert status == 2
+    assert "cannot create directory" in stderr
+    assert stderr.count("\n") == 1
+
+
+def test_zoo_without_subcommand_exits_2(capsys):
+    assert run_cli(["zoo"]) == 2
+    assert "ZOO_COMMAND" in capsys.readouterr().err
