@@ -25,7 +25,8 @@ import networkx as nx
 import onnx
 import onnx.inliner
 
-from graphcost.load.reader import STANDARD_DOMAINS, read_model, run_checker, check_model_structure
+from graphcost.errors import ModelLoadError
+from graphcost.load.reader import STANDARD_DOMAINS, check_model_structure, read_model, run_checker
 from graphcost.load.working_copy import (
     apply_input_shapes,
     make_working_copy,
@@ -116,7 +117,6 @@ def _tensor_kinds(work: onnx.ModelProto, shapes: ShapeResult, runtime_inputs: li
 def build_model(proto: onnx.ModelProto, source: str, input_shapes=None) -> Model:
     """Build a :class:`Model` from a ModelProto, which is left unmodified."""
     check_model_structure(proto, source)
-    checker_message = run_checker(proto, source)
     if proto.functions:
         # onnx's inliner expands model-local functions into plain nodes.
         proto_for_analysis = onnx.inliner.inline_local_functions(proto)
@@ -193,6 +193,14 @@ def build_model(proto: onnx.ModelProto, source: str, input_shapes=None) -> Model
         consumed.update(graph.nodes[key]["implicit_inputs"])
     unused_initializers = [name for name in initializer_names if name not in consumed]
 
+    for name in outputs:
+        if name not in producers and name not in tensors:
+            raise ModelLoadError(
+                f"{source}: graph output '{name}' is produced by no node, initializer or input; "
+                "the file may be truncated, so export it again"
+            )
+    # The checker runs last so that a model that fails to load gives one error line, not a warning too.
+    checker_message = run_checker(proto, source)
     opset = next((o.version for o in proto.opset_import if o.domain in STANDARD_DOMAINS), 1)
     model = Model(
         source=source,

@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 
 Shape = tuple[int, ...]
 
-# A tensor with more elements than this is taken as a corrupt or hostile dim.
+# A dim or tensor larger than these is taken as corrupt: 2^40 is about 10^12,
+# far beyond any real axis, and 2^48 elements of float32 are 1 PiB.
+MAX_DIM = 2**40
 MAX_TENSOR_ELEMENTS = 2**48
 MAX_ROUNDS = 8
 
@@ -61,6 +63,11 @@ def check_shape(name: str, shape: Shape | None, source: str) -> None:
             raise ShapeError(
                 f"{source}: tensor '{name}' has negative dim {dim} at axis {axis}; "
                 "fix the model's shape or pass --input-shape"
+            )
+        if dim > MAX_DIM:
+            raise ShapeError(
+                f"{source}: tensor '{name}' has dim {dim} at axis {axis}, more than 2^40; "
+                "the dim is corrupt or the input shape is wrong (check --input-shape)"
             )
     if math.prod(shape) > MAX_TENSOR_ELEMENTS:
         raise ShapeError(
