@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import onnx
 
 from graphcost.costs import CONTROL_INPUTS, CostStatus, MissingShapeError, NodeContext, OpCost, lookup
+from graphcost.kernels import DEFAULT_FUSION, FusionRules, build_kernels
 from graphcost.load import Model, load
+from graphcost.patterns import find_patterns
 from graphcost.load.reader import STANDARD_DOMAINS
 from graphcost.results import AnalysisReport, NodeCost, TensorSummary, Totals, count_statuses
 from graphcost.tensors import TensorInfo, TensorKind
@@ -171,8 +173,12 @@ def _summary(model: Model, name: str) -> TensorSummary:
     return TensorSummary(name, list(info.shape) if info.shape is not None else None, info.dtype)
 
 
-def analyze_model(model: Model) -> AnalysisReport:
-    """Cost every live node of ``model``; store each cost as the node attribute ``cost``."""
+def analyze_model(model: Model, fusion: FusionRules = DEFAULT_FUSION) -> AnalysisReport:
+    """Cost every live node of ``model``, find its patterns and group it into kernels.
+
+    Each node's cost is also stored as its graph attribute ``cost``. ``fusion``
+    says which chains the device runs as one kernel.
+    """
     coster = _Coster(model)
     rows: list[NodeCost] = []
     totals = Totals()
@@ -208,6 +214,8 @@ def analyze_model(model: Model) -> AnalysisReport:
     if coster.uncosted:
         summary = ", ".join(f"{op} x{count}" for op, count in sorted(coster.uncosted.items()))
         logger.warning("%s: %d nodes have no compute formula (uncosted): %s", model.source, sum(coster.uncosted.values()), summary)
+    patterns = find_patterns(model)
+    kernels = build_kernels(model, rows, patterns, fusion)
     return AnalysisReport(
         source=model.source,
         ir_version=model.proto.ir_version,
@@ -222,10 +230,12 @@ def analyze_model(model: Model) -> AnalysisReport:
         unused_initializers=list(model.unused_initializers),
         notes=list(model.notes),
         checker_message=model.checker_message,
+        patterns=patterns,
+        kernels=kernels,
     )
 
 
-def analyze(path_or_model, input_shapes=None) -> AnalysisReport:
+def analyze(path_or_model, input_shapes=None, fusion: FusionRules = DEFAULT_FUSION) -> AnalysisReport:
     """Load (if given a path or ModelProto) and analyze a model.
 
     >>> report = analyze("mobilenet_v2.onnx")  # doctest: +SKIP
@@ -233,4 +243,4 @@ def analyze(path_or_model, input_shapes=None) -> AnalysisReport:
     300774272
     """
     model = path_or_model if isinstance(path_or_model, Model) else load(path_or_model, input_shapes)
-    return analyze_model(model)
+    return analyze_model(model, fusion)

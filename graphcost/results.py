@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from graphcost.costs.registry import CostStatus
 
@@ -112,6 +113,8 @@ class AnalysisReport:
     unused_initializers: list[str]
     notes: list[str]
     checker_message: str | None
+    patterns: Any = None  # PatternResult
+    kernels: Any = None  # KernelResult
     convention: str = COUNTING_CONVENTION
 
     def by_op_type(self) -> dict[str, CostSums]:
@@ -145,6 +148,8 @@ class AnalysisReport:
             "unused_initializers": list(self.unused_initializers),
             "notes": list(self.notes),
             "checker_message": self.checker_message,
+            "patterns": self.patterns.to_dict() if self.patterns is not None else None,
+            "kernels": self.kernels.to_dict() if self.kernels is not None else None,
         }
 
 

@@ -11,7 +11,7 @@ from tabulate import tabulate
 from graphcost.results import AnalysisReport, CostSums, NodeCost
 
 FORMATS = ("table", "json", "csv", "markdown")
-GROUPINGS = ("node", "op-type")
+GROUPINGS = ("node", "op-type", "kernel")
 
 _NODE_HEADERS = [
     "#",
@@ -38,6 +38,34 @@ _OP_TYPE_HEADERS = [
     "weights (kB)",
     "write (kB)",
     "bytes share (%)",
+]
+_KERNEL_HEADERS = [
+    "kernel",
+    "class",
+    "ops",
+    "output shape",
+    "MACs (M)",
+    "MACs share (%)",
+    "elem ops (M)",
+    "params",
+    "read (kB)",
+    "weights (kB)",
+    "write (kB)",
+    "bytes share (%)",
+]
+_CSV_KERNEL_FIELDS = [
+    "id",
+    "kernel_class",
+    "label",
+    "nodes",
+    "output_shapes",
+    "macs",
+    "elementwise_ops",
+    "param_count",
+    "read_bytes",
+    "weight_bytes",
+    "write_bytes",
+    "bytes_moved",
 ]
 _CSV_NODE_FIELDS = [
     "index",
@@ -98,6 +126,53 @@ def select_rows(report: AnalysisReport, top: int | None) -> list[tuple[int, Node
 def select_op_types(report: AnalysisReport, top: int | None) -> list[tuple[str, CostSums]]:
     groups = list(report.by_op_type().items())
     return groups if top is None else groups[:top]
+
+
+def select_kernels(report: AnalysisReport, top: int | None) -> list:
+    kernels = list(report.kernels.kernels)
+    if top is None:
+        return kernels
+    return sorted(kernels, key=lambda kernel: (-kernel.macs, -kernel.bytes_moved))[:top]
+
+
+def _kernel_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
+    kernels = report.kernels.kernels
+    total_macs = sum(kernel.macs for kernel in kernels)
+    total_bytes = sum(kernel.bytes_moved for kernel in kernels)
+    rows = [
+        [
+            kernel.id,
+            kernel.kernel_class,
+            kernel.label,
+            _shape_text(kernel.output_shapes),
+            _millions(kernel.macs),
+            _share(kernel.macs, total_macs),
+            _millions(kernel.elementwise_ops),
+            f"{kernel.param_count:,}",
+            _kilobytes(kernel.read_bytes),
+            _kilobytes(kernel.weight_bytes),
+            _kilobytes(kernel.write_bytes),
+            _share(kernel.bytes_moved, total_bytes),
+        ]
+        for kernel in select_kernels(report, top)
+    ]
+    rows.append(
+        [
+            "total",
+            f"{len(kernels)} kernels",
+            "",
+            "",
+            _millions(total_macs),
+            _share(total_macs, total_macs),
+            _millions(sum(kernel.elementwise_ops for kernel in kernels)),
+            f"{sum(kernel.param_count for kernel in kernels):,}",
+            _kilobytes(sum(kernel.read_bytes for kernel in kernels)),
+            _kilobytes(sum(kernel.weight_bytes for kernel in kernels)),
+            _kilobytes(sum(kernel.write_bytes for kernel in kernels)),
+            _share(total_bytes, total_bytes),
+        ]
+    )
+    return _KERNEL_HEADERS, rows
 
 
 def _node_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
@@ -203,10 +278,32 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
     if report.unused_initializers:
         lines.append(f"unused initializers (not counted): {len(report.unused_initializers)}: "
                      f"{', '.join(report.unused_initializers[:10])}" + (" ..." if len(report.unused_initializers) > 10 else ""))
+    if report.patterns is not None:
+        counts = report.patterns.counts()
+        listed = ", ".join(f"{kind} {count}" for kind, count in counts.items()) or "none"
+        lines.append(f"patterns: {listed}")
+    if report.kernels is not None:
+        kernels = report.kernels
+        kernel_bytes = sum(kernel.bytes_moved for kernel in kernels.kernels)
+        lines.append(
+            f"kernels ({kernels.rules.name} fusion rules): {len(kernels.kernels)}, moving {kernel_bytes:,} bytes; "
+            f"{len(kernels.unfused)} patterns not fused (see --group-by kernel or JSON)"
+        )
     if report.checker_message:
         lines.append(f"warning: the model fails onnx.checker: {report.checker_message}")
     lines.append("counting convention: MACs are conv/FC multiply-accumulates (MobileNet MAdds); see docs/counting.md")
     return lines
+
+
+def _unfused_lines(report: AnalysisReport) -> list[str]:
+    """Return one line per (pattern, reason), with a count and the first node; JSON lists every one."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in report.kernels.unfused:
+        groups.setdefault((item.kind, item.reason), []).append(item.anchor)
+    return [
+        f"not fused: {len(anchors)} x {kind}: {reason} (first at {anchors[0]})"
+        for (kind, reason), anchors in groups.items()
+    ]
 
 
 def _table_text(report: AnalysisReport, group_by: str, top: int | None, table_format: str) -> str:
@@ -214,6 +311,10 @@ def _table_text(report: AnalysisReport, group_by: str, top: int | None, table_fo
         headers, rows = _op_type_table(report, top)
         available = len(report.by_op_type())
         text_columns = 1
+    elif group_by == "kernel":
+        headers, rows = _kernel_table(report, top)
+        available = len(report.kernels.kernels)
+        text_columns = 4
     else:
         headers, rows = _node_table(report, top)
         available = len(report.rows)
@@ -225,6 +326,8 @@ def _table_text(report: AnalysisReport, group_by: str, top: int | None, table_fo
         alignment[-1] = "left"
     table = tabulate(rows, headers=headers, tablefmt=table_format, colalign=alignment, disable_numparse=True)
     summary = _summary_lines(report, shown, available)
+    if group_by == "kernel":
+        summary.extend(_unfused_lines(report))
     if table_format == "github":
         return "\n".join(["## Summary", "", *[f"- {line}" for line in summary], "", "## Costs", "", table, ""])
     return "\n".join([table, "", *summary, ""])
@@ -232,6 +335,15 @@ def _table_text(report: AnalysisReport, group_by: str, top: int | None, table_fo
 
 def _csv_text(report: AnalysisReport, group_by: str, top: int | None) -> str:
     buffer = io.StringIO()
+    if group_by == "kernel":
+        writer = csv.DictWriter(buffer, fieldnames=_CSV_KERNEL_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for kernel in select_kernels(report, top):
+            data = kernel.to_dict()
+            data["nodes"] = " ".join(kernel.nodes)
+            data["output_shapes"] = _shape_text(kernel.output_shapes)
+            writer.writerow({field: data[field] for field in _CSV_KERNEL_FIELDS})
+        return buffer.getvalue()
     if group_by == "op-type":
         writer = csv.DictWriter(buffer, fieldnames=_CSV_OP_TYPE_FIELDS, lineterminator="\n")
         writer.writeheader()

@@ -1,0 +1,333 @@
+"""Group the op graph into the kernels a device runs, and cost each kernel.
+
+Patterns say what may fuse; the device's FusionRules say what does. A
+tensor made and read only inside one kernel costs no memory traffic. A
+kernel writes every tensor that a node outside it reads, or that is a graph
+output. Layers and activations fuse only across tensors with a single
+reader (the pattern matchers check this), because a tensor read elsewhere
+must be written out anyway and the saving a fusion exists for is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import networkx as nx
+
+from graphcost.costs import CostStatus
+from graphcost.kernels.rules import FusionRules
+from graphcost.load import Model
+from graphcost.patterns import PatternMatch, PatternResult
+from graphcost.patterns.base import GraphView
+from graphcost.patterns.layers import conv_kind
+from graphcost.results import NodeCost
+
+_POOLING_OPS = frozenset(
+    {"MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "ReduceMean", "ReduceSum",
+     "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
+     "ReduceSumSquare", "ArgMax", "ArgMin", "Softmax", "LogSoftmax", "TopK"}
+)
+_MOVEMENT_OPS = frozenset(
+    {"Transpose", "Concat", "Split", "Slice", "Pad", "Gather", "GatherElements", "GatherND", "Expand", "Tile",
+     "DepthToSpace", "SpaceToDepth", "Resize", "Upsample", "ScatterND", "ScatterElements", "Cast", "CastLike"}
+)
+_CONV_CLASSES = {"pointwise": "conv_1x1", "depthwise": "conv_depthwise", "regular": "conv"}
+
+
+@dataclass
+class Kernel:
+    """One kernel: the ops a device runs as one pass, with their summed work and traffic."""
+
+    id: str
+    nodes: list[str]
+    op_types: list[str]
+    kernel_class: str
+    label: str
+    macs: int = 0
+    elementwise_ops: int = 0
+    param_count: int = 0
+    read_bytes: int = 0
+    weight_bytes: int = 0
+    write_bytes: int = 0
+    output_shapes: list[list[int] | None] = field(default_factory=list)
+
+    @property
+    def bytes_moved(self) -> int:
+        return self.read_bytes + self.weight_bytes + self.write_bytes
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["bytes_moved"] = self.bytes_moved
+        return data
+
+
+@dataclass(frozen=True)
+class UnfusedPattern:
+    """A pattern the device runs as more than one kernel, and why."""
+
+    kind: str
+    anchor: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class KernelResult:
+    rules: FusionRules
+    kernels: list[Kernel]
+    graph: nx.DiGraph
+    unfused: list[UnfusedPattern]
+
+    def to_dict(self) -> dict:
+        return {
+            "fusion_rules": self.rules.name,
+            "kernels": [kernel.to_dict() for kernel in self.kernels],
+            "unfused_patterns": [item.to_dict() for item in self.unfused],
+        }
+
+
+class _Groups:
+    """Union-find over node keys; each root is one kernel."""
+
+    def __init__(self, nodes: list[str]):
+        self.parent = {node: node for node in nodes}
+
+    def find(self, node: str) -> str:
+        while self.parent[node] != node:
+            self.parent[node] = self.parent[self.parent[node]]
+            node = self.parent[node]
+        return node
+
+    def union(self, nodes: list[str]) -> None:
+        roots = [self.find(node) for node in nodes if node in self.parent]
+        for root in roots[1:]:
+            self.parent[root] = roots[0]
+
+    def same(self, first: str, second: str) -> bool:
+        return self.find(first) == self.find(second)
+
+
+class _Fuser:
+    def __init__(self, model: Model, rows: dict[str, NodeCost], patterns: PatternResult, rules: FusionRules):
+        self.model = model
+        self.rows = rows
+        self.patterns = patterns
+        self.rules = rules
+        self.graph = model.graph
+        self.order = [key for key in model.nodes_in_order() if key in rows]
+        self.groups = _Groups(self.order)
+        self.unfused: list[UnfusedPattern] = []
+        self.bn_folded: dict[str, str] = {}  # BatchNormalization node -> its conv
+        self.layer_nodes: set[str] = set()  # nodes fused into a conv or FC kernel
+        self.se_kernels: set[str] = set()  # an SE node of each SE run as one kernel
+        self.view = GraphView(model)
+        self.readers: dict[str, list[str]] = {}
+        for key in self.order:
+            for name in self.graph.nodes[key]["inputs"]:
+                if name and key not in self.readers.setdefault(name, []):
+                    self.readers[name].append(key)
+
+    def op(self, key: str) -> str:
+        return self.graph.nodes[key]["op_type"]
+
+    def unsupported(self, nodes) -> str | None:
+        for key in nodes:
+            if not self.rules.supports(self.op(key)):
+                return self.op(key)
+        return None
+
+    def try_merge(self, kind: str, anchor: str, kernel: list[str], addition: list[str], missing_rule: str | None) -> bool:
+        """Merge ``addition`` into ``kernel`` if the rules allow; else record why not."""
+        if missing_rule is not None:
+            self.unfused.append(UnfusedPattern(kind, anchor, f"no rule on this device: {missing_rule}"))
+            return False
+        op = self.unsupported(addition + kernel)
+        if op is not None:
+            self.unfused.append(UnfusedPattern(kind, anchor, f"op {op} not supported on this device"))
+            return False
+        self.groups.union(kernel + addition)
+        kernel.extend(addition)
+        return True
+
+    def fuse_layer(self, match: PatternMatch) -> None:
+        details = match.details
+        conv = match.nodes[0]
+        rest = list(match.nodes[1:])
+        kernel = [conv]
+        if details["batchnorm"]:
+            bn = rest.pop(0)
+            rule = None if self.rules.conv_batchnorm else "BatchNormalization folded into the conv"
+            if not self.try_merge(match.kind, conv, kernel, [bn], rule):
+                return
+            self.bn_folded[bn] = conv
+        if details["bias"] and details["op"] == "MatMul":
+            bias = rest.pop(0)
+            rule = None if self.rules.conv_bias else "bias add in the MatMul epilogue"
+            if not self.try_merge(match.kind, conv, kernel, [bias], rule):
+                return
+        if rest:
+            activation = details["activation"]
+            rule = None if activation in self.rules.conv_activations else f"{activation} in the {details['op']} epilogue"
+            self.try_merge(match.kind, conv, kernel, rest, rule)
+        if len(kernel) > 1:
+            self.layer_nodes.update(kernel)
+        if details.get("activation_not_absorbed"):
+            self.unfused.append(UnfusedPattern(match.kind, conv, details["activation_not_absorbed"]))
+
+    def fuse_residual(self, layer_outputs: dict[str, str]) -> None:
+        """Fuse an Add into the conv kernel whose output it alone reads."""
+        for key in self.order:
+            if self.op(key) != "Add":
+                continue
+            for tensor in self.graph.nodes[key]["inputs"]:
+                conv = layer_outputs.get(tensor)
+                if conv is None or self.groups.same(conv, key) or self.readers.get(tensor) != [key]:
+                    continue
+                if self.model.tensors[tensor].is_constant:
+                    continue
+                rule = None if self.rules.conv_residual_add else "residual Add in the conv epilogue"
+                kernel = [node for node in self.order if self.groups.same(node, conv)]
+                if self.try_merge("residual_add", key, kernel, [key], rule):
+                    break
+
+    def fuse_squeeze_excite(self, match: PatternMatch) -> None:
+        members = [node for node in match.nodes if node in self.groups.parent]
+        rule = None if self.rules.squeeze_excite == "one_kernel" else "squeeze-excite as one kernel"
+        if self.try_merge("squeeze_excite", match.nodes[-1], [members[0]], members[1:], rule):
+            self.se_kernels.add(members[0])
+
+    def run(self) -> KernelResult:
+        layer_outputs: dict[str, str] = {}
+        for match in self.patterns.matches:
+            if match.kind in ("conv_block", "fc_block"):
+                self.fuse_layer(match)
+        for match in self.patterns.matches:
+            if match.kind in ("h_swish", "h_sigmoid", "swish") and len(match.nodes) > 1:
+                self._fuse_standalone_activation(match)
+        for match in self.patterns.matches:
+            if match.kind in ("conv_block", "fc_block"):
+                members = [node for node in match.nodes if self.groups.same(node, match.nodes[0])]
+                layer_outputs[self.graph.nodes[members[-1]]["outputs"][0]] = match.nodes[0]
+        self.fuse_residual(layer_outputs)
+        for match in self.patterns.of_kind("squeeze_excite"):
+            self.fuse_squeeze_excite(match)
+        for rejection in self.patterns.rejections:
+            if "also" in rejection.reason:
+                self.unfused.append(UnfusedPattern(rejection.kind, rejection.anchor, f"intermediate consumed elsewhere: {rejection.reason}"))
+        return self.build()
+
+    def _fuse_standalone_activation(self, match: PatternMatch) -> None:
+        if self.layer_nodes & set(match.nodes):
+            return  # already in a conv or FC kernel
+        rule = None if self.rules.activation_kernel else f"{match.kind} as one element-wise kernel"
+        self.try_merge(match.kind, match.nodes[-1], [match.nodes[0]], list(match.nodes[1:]), rule)
+
+    def build(self) -> KernelResult:
+        members: dict[str, list[str]] = {}
+        for key in self.order:
+            members.setdefault(self.groups.find(key), []).append(key)
+        kernels: list[Kernel] = []
+        kernel_of: dict[str, str] = {}
+        for nodes in members.values():
+            costed = [key for key in nodes if self.rows[key].status is not CostStatus.FREE]
+            if not costed:
+                continue
+            kernel = self._kernel(f"k{len(kernels)}", nodes)
+            kernels.append(kernel)
+            for key in nodes:
+                kernel_of[key] = kernel.id
+        kernels.sort(key=lambda kernel: self.graph.nodes[kernel.nodes[0]]["index"])
+        graph = nx.DiGraph()
+        for kernel in kernels:
+            graph.add_node(kernel.id, kernel=kernel)
+        for producer, consumer, data in self.graph.edges(data=True):
+            source, target = kernel_of.get(producer), kernel_of.get(consumer)
+            if source is None or target is None or source == target:
+                continue
+            if graph.has_edge(source, target):
+                graph.edges[source, target]["tensors"].extend(data["tensors"])
+            else:
+                graph.add_edge(source, target, tensors=list(data["tensors"]))
+        return KernelResult(self.rules, kernels, graph, self.unfused)
+
+    def _kernel(self, kernel_id: str, nodes: list[str]) -> Kernel:
+        rows = [self.rows[key] for key in nodes]
+        op_types = [row.op_type for row in rows if row.status is not CostStatus.FREE]
+        kernel = Kernel(kernel_id, nodes, op_types, self._class_of(nodes), "+".join(op_types))
+        for row in rows:
+            kernel.macs += row.macs
+            kernel.elementwise_ops += row.elementwise_ops
+            kernel.param_count += row.param_count
+            kernel.weight_bytes += row.weight_bytes
+        if len(nodes) == 1:
+            kernel.read_bytes, kernel.write_bytes = rows[0].read_bytes, rows[0].write_bytes
+            kernel.output_shapes = rows[0].output_shapes
+            return kernel
+        self._fold_batchnorm(kernel, nodes)
+        self._boundary_traffic(kernel, nodes)
+        return kernel
+
+    def _fold_batchnorm(self, kernel: Kernel, nodes: list[str]) -> None:
+        """Replace a folded BN's four per-channel tensors and its work by the conv's bias."""
+        for key in nodes:
+            conv = self.bn_folded.get(key)
+            if conv is None:
+                continue
+            bn_row, conv_data = self.rows[key], self.graph.nodes[conv]
+            kernel.weight_bytes -= bn_row.weight_bytes
+            kernel.elementwise_ops -= bn_row.elementwise_ops
+            has_bias = len(conv_data["inputs"]) > 2 and bool(conv_data["inputs"][2])
+            if not has_bias:
+                # The folded BN leaves one bias per output channel and one add per output element.
+                output = self.model.tensors[conv_data["outputs"][0]]
+                channels = output.shape[1] if output.shape and len(output.shape) > 1 else 1
+                kernel.weight_bytes += channels * (output.nbytes // max(output.numel, 1))
+                kernel.elementwise_ops += output.numel
+
+    def _boundary_traffic(self, kernel: Kernel, nodes: list[str]) -> None:
+        """Read each outside run-time tensor once; write each tensor read outside or output."""
+        member_set = set(nodes)
+        produced = {name for key in nodes for name in self.graph.nodes[key]["outputs"] if name}
+        read: set[str] = set()
+        for key in nodes:
+            for name in self.graph.nodes[key]["inputs"]:
+                info = self.model.tensors.get(name) if name else None
+                if info is None or name in produced or info.is_constant or name in read:
+                    continue
+                read.add(name)
+                kernel.read_bytes += info.nbytes or 0
+        graph_outputs = set(self.model.outputs)
+        for key in nodes:
+            for name in self.graph.nodes[key]["outputs"]:
+                if not name:
+                    continue
+                outside = any(reader not in member_set for reader in self.readers.get(name, []))
+                if outside or name in graph_outputs:
+                    info = self.model.tensors[name]
+                    kernel.write_bytes += info.nbytes or 0
+                    kernel.output_shapes.append(list(info.shape) if info.shape is not None else None)
+
+    def _class_of(self, nodes: list[str]) -> str:
+        if any(self.groups.same(nodes[0], se_node) for se_node in self.se_kernels):
+            return "squeeze_excite"
+        ops = [self.op(key) for key in nodes if self.rows[key].status is not CostStatus.FREE]
+        for key in nodes:
+            op = self.op(key)
+            if op in ("Conv", "ConvInteger", "QLinearConv"):
+                return _CONV_CLASSES[conv_kind(self.view, key)]
+            if op in ("Gemm", "MatMul", "MatMulInteger", "QLinearMatMul"):
+                return "fc"
+        if any(op in _POOLING_OPS for op in ops):
+            return "pooling"
+        if ops and all(op in _MOVEMENT_OPS for op in ops):
+            return "data_movement"
+        if any(self.rows[key].status is CostStatus.UNCOSTED for key in nodes):
+            return "other"
+        return "elementwise"
+
+
+def build_kernels(model: Model, rows: list[NodeCost], patterns: PatternResult, rules: FusionRules) -> KernelResult:
+    """Group the live nodes of ``model`` into kernels by ``patterns`` and the device's ``rules``."""
+    return _Fuser(model, {row.key: row for row in rows}, patterns, rules).run()

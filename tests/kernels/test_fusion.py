@@ -1,0 +1,212 @@
+"""Kernel fusion: which ops run as one kernel, and the memory traffic that remains."""
+
+from __future__ import annotations
+
+import json
+
+import networkx as nx
+import pytest
+
+import graphcost
+from conftest import TORCHVISION_MODELS, parse_model
+from graphcost.cli import main
+from graphcost.kernels import DEFAULT_FUSION, NO_FUSION, FusionRules
+
+CONV_BN_RELU6 = """
+g (float[1,8,16,16] x) => (float y)
+  <float[16,8,1,1] w, float[16] s, float[16] b, float[16] m, float[16] v, float zero = {0.0}, float six = {6.0}> {
+  c = Conv(x, w)
+  n = BatchNormalization(c, s, b, m, v)
+  y = Clip(n, zero, six)
+}
+"""
+
+H_SWISH = """
+g (float[1,8,16,16] x) => (float y) <float three = {3.0}, float zero = {0.0}, float six = {6.0}> {
+  a = Add(x, three)
+  c = Clip(a, zero, six)
+  p = Mul(x, c)
+  y = Div(p, six)
+}
+"""
+
+ALL_FUSED = FusionRules(
+    "all",
+    conv_activations=frozenset({"relu", "relu6", "h_swish", "h_sigmoid"}),
+    conv_residual_add=True,
+    squeeze_excite="one_kernel",
+)
+
+
+def kernels(text: str, rules: FusionRules):
+    return graphcost.analyze(parse_model(text), fusion=rules).kernels
+
+
+def test_conv_bn_relu6_one_kernel_traffic():
+    result = kernels(CONV_BN_RELU6, DEFAULT_FUSION)
+    (kernel,) = result.kernels
+    assert kernel.op_types == ["Conv", "BatchNormalization", "Clip"]
+    # Input 8*16*16 floats = 8,192 bytes; output 16*16*16 floats = 16,384 bytes.
+    # Weights: W 16*8 floats = 512 bytes, plus the bias BN folding leaves,
+    # 16 floats = 64 bytes. No intermediate tensor is written.
+    assert kernel.read_bytes == 8_192
+    assert kernel.weight_bytes == 576
+    assert kernel.write_bytes == 16_384
+    # MACs 4,096 * 8 = 32,768; element-wise: bias add 4,096 + ReLU6 2 x 4,096.
+    assert kernel.macs == 32_768
+    assert kernel.elementwise_ops == 12_288
+
+
+def test_conv_bn_relu6_unfused_traffic():
+    result = kernels(CONV_BN_RELU6, NO_FUSION)
+    assert len(result.kernels) == 3
+    # Conv: 8,192 + 512 + 16,384; BN: 16,384 + 4*64 + 16,384; Clip: 16,384 + 16,384.
+    assert sum(kernel.bytes_moved for kernel in result.kernels) == 25_088 + 33_024 + 32_768
+    assert all(item.reason.startswith("no rule on this device") for item in result.unfused)
+
+
+def test_h_swish_unfused_is_four_ops():
+    result = kernels(H_SWISH, NO_FUSION)
+    assert [kernel.op_types for kernel in result.kernels] == [["Add"], ["Clip"], ["Mul"], ["Div"]]
+    # Each op reads its 8,192-byte input(s) and writes 8,192 bytes; Mul reads
+    # two tensors. The scalar constants add 4 bytes to Add and Div.
+    reads = [kernel.read_bytes for kernel in result.kernels]
+    writes = [kernel.write_bytes for kernel in result.kernels]
+    assert reads == [8_192, 8_192, 16_384, 8_192]
+    assert writes == [8_192] * 4
+    total = sum(kernel.bytes_moved for kernel in result.kernels)
+    report = graphcost.analyze(parse_model(H_SWISH))
+    assert total == report.totals.bytes_moved
+    assert any("h_swish as one element-wise kernel" in item.reason for item in result.unfused)
+
+
+def test_h_swish_one_elementwise_kernel():
+    (kernel,) = kernels(H_SWISH, DEFAULT_FUSION).kernels
+    assert kernel.kernel_class == "elementwise"
+    # x read once, y written once. Weights: the constant 3 of the Add and the
+    # 6 of the Div, 4 bytes each; Clip's bounds are control inputs.
+    assert kernel.read_bytes == 8_192
+    assert kernel.write_bytes == 8_192
+    assert kernel.weight_bytes == 8
+
+
+def test_h_swish_fused_into_conv():
+    text = """
+    g (float[1,8,16,16] x) => (float y) <float[8,8,1,1] w, float three = {3.0}, float zero = {0.0}, float six = {6.0}> {
+      c = Conv(x, w)
+      a = Add(c, three)
+      k = Clip(a, zero, six)
+      p = Mul(c, k)
+      y = Div(p, six)
+    }
+    """
+    default = kernels(text, DEFAULT_FUSION)
+    fused = kernels(text, ALL_FUSED)
+    assert len(default.kernels) == 2
+    assert len(fused.kernels) == 1
+    assert fused.kernels[0].read_bytes == 8_192
+    assert fused.kernels[0].write_bytes == 8_192
+    assert any("h_swish in the Conv epilogue" in item.reason for item in default.unfused)
+
+
+def test_shared_intermediate_not_fused():
+    # The conv output is read by the activation and a second branch: the
+    # activation is not absorbed and the reason names the intermediate.
+    text = """
+    g (float[1,8,4,4] x) => (float y) <float[8,8,1,1] w, float three = {3.0}, float zero = {0.0}, float six = {6.0}> {
+      a = Add(x, three)
+      c = Clip(a, zero, six)
+      p = Mul(x, c)
+      h = Div(p, six)
+      y = Add(h, c)
+    }
+    """
+    result = kernels(text, DEFAULT_FUSION)
+    assert len(result.kernels) == 5
+    assert any(item.reason.startswith("intermediate consumed elsewhere") for item in result.unfused)
+
+
+def test_unsupported_op_not_fused():
+    rules = FusionRules("no-clip", conv_activations=frozenset({"relu6"}), supported_ops=frozenset({"Conv", "BatchNormalization"}))
+    result = kernels(CONV_BN_RELU6, rules)
+    assert [kernel.op_types for kernel in result.kernels] == [["Conv", "BatchNormalization"], ["Clip"]]
+    assert any(item.reason == "op Clip not supported on this device" for item in result.unfused)
+
+
+def test_residual_add_fused_when_rule():
+    text = """
+    g (float[1,8,4,4] x) => (float y) <float[8,8,1,1] w> {
+      c = Conv(x, w)
+      y = Add(c, x)
+    }
+    """
+    assert len(kernels(text, DEFAULT_FUSION).kernels) == 2
+    (kernel,) = kernels(text, ALL_FUSED).kernels
+    # x is read once by the conv and the add: 512 bytes; y written: 512.
+    assert (kernel.read_bytes, kernel.write_bytes) == (512, 512)
+
+
+@pytest.mark.parametrize("rules, expected_se_kernels", [(DEFAULT_FUSION, 0), (ALL_FUSED, 8)])
+def test_squeeze_excite_kernels(rules, expected_se_kernels):
+    report = graphcost.analyze(TORCHVISION_MODELS["mobilenet_v3_large"], fusion=rules)
+    classes = [kernel.kernel_class for kernel in report.kernels.kernels]
+    assert classes.count("squeeze_excite") == expected_se_kernels
+
+
+def test_kernel_graph_preserves_macs_and_is_dag():
+    report = graphcost.analyze(TORCHVISION_MODELS["mobilenet_v3_large"])
+    result = report.kernels
+    assert nx.is_directed_acyclic_graph(result.graph)
+    assert result.graph.number_of_nodes() == len(result.kernels)
+    assert sum(kernel.macs for kernel in result.kernels) == report.totals.macs
+    assert sum(kernel.param_count for kernel in result.kernels) == report.totals.param_count
+    # Fusion only removes traffic.
+    assert sum(kernel.bytes_moved for kernel in result.kernels) < report.totals.bytes_moved
+
+
+def test_no_fusion_equals_op_graph():
+    report = graphcost.analyze(TORCHVISION_MODELS["mobilenet_v2"], fusion=NO_FUSION)
+    assert sum(kernel.bytes_moved for kernel in report.kernels.kernels) == report.totals.bytes_moved
+    costed = [row for row in report.rows if row.status.value != "free"]
+    assert len(report.kernels.kernels) == len(costed)
+
+
+def test_mobilenet_v2_default_kernel_count():
+    # 52 convs, each with its ReLU6 fused where it has one (35), 10 residual
+    # Adds, the pool, Flatten (free) and Gemm: 52 + 10 + 1 + 1 = 64 kernels.
+    report = graphcost.analyze(TORCHVISION_MODELS["mobilenet_v2"])
+    assert len(report.kernels.kernels) == 64
+
+
+def test_cli_group_by_kernel(capsys):
+    path = TORCHVISION_MODELS["mobilenet_v2"]
+    assert main(["analyze", str(path), "--group-by", "kernel"]) == 0
+    output = capsys.readouterr().out
+    assert "64 kernels" in output
+    assert "not fused: 10 x residual_add" in output
+
+
+def test_json_has_op_and_kernel_views(capsys):
+    path = TORCHVISION_MODELS["mobilenet_v3_large"]
+    assert main(["analyze", str(path), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["nodes"]) == 185
+    assert data["patterns"]["counts"]["squeeze_excite"] == 8
+    assert data["patterns"]["counts"]["h_swish"] == 21
+    assert data["kernels"]["fusion_rules"] == "default"
+    assert sum(kernel["macs"] for kernel in data["kernels"]["kernels"]) == data["totals"]["macs"]
+
+
+def test_conv_output_shared_reported():
+    # The conv output feeds the ReLU and the residual Add, so the ReLU is
+    # not fused and the reason says the intermediate is read elsewhere.
+    text = """
+    g (float[1,8,4,4] x) => (float y) <float[8,8,1,1] w> {
+      c = Conv(x, w)
+      r = Relu(c)
+      y = Add(r, c)
+    }
+    """
+    result = kernels(text, DEFAULT_FUSION)
+    assert len(result.kernels) == 3
+    assert any("'c' is read by 2 nodes" in item.reason for item in result.unfused)
