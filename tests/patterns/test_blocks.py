@@ -229,3 +229,44 @@ def test_mobilenet_v3_blocks_labelled():
     assert sum(block.details["residual"] for block in blocks) == 10
     assert [block.details["kernel"] for block in blocks] == [3, 3, 3, 5, 5, 5, 3, 3, 3, 3, 3, 3, 5, 5, 5]
     assert result.rejections == []
+
+
+# The reference models in every export style: the counts depend only on the
+# architecture. MobileNetV3-Large classifier: 8 SE, 21 h-swish (as above).
+# MobileNetV3-Small (Howard et al. 2019, Table 2): SE in bnecks 1 and 4-11 =
+# 9; h-swish: the stem, expand and depthwise of the 8 HS bnecks 4-11 (16),
+# the last 1x1 conv and the classifier's hidden layer = 19.
+ZOO_COUNTS = {
+    "mobilenet_v3_large": {"squeeze_excite": 8, "h_swish": 21, "inverted_residual": 15},
+    "mobilenet_v3_small": {"squeeze_excite": 9, "h_swish": 19, "inverted_residual": 11},
+}
+
+
+@pytest.mark.parametrize("hswish", ["op", "tf", "clip-div"])
+@pytest.mark.parametrize("bn", ["fold", "keep"])
+@pytest.mark.parametrize("name", sorted(ZOO_COUNTS))
+def test_zoo_pattern_counts_every_style(name, bn, hswish):
+    from graphcost.zoo import build_model
+
+    proto = build_model(name, bn=bn, hswish=hswish)
+    result = find_patterns(graphcost.load(proto))
+    counts = result.counts()
+    for kind, expected in ZOO_COUNTS[name].items():
+        assert counts.get(kind, 0) == expected, kind
+    assert result.rejections == []
+    if bn == "keep":
+        # Every conv has BN except the two 1x1 convs of each SE and the
+        # classifier's hidden 1x1 conv.
+        without_bn = [layer for layer in result.of_kind("conv_block") if not layer.details["batchnorm"]]
+        assert len(without_bn) == 2 * ZOO_COUNTS[name]["squeeze_excite"] + 1
+
+
+def test_zoo_ablations_counts():
+    from graphcost.zoo import build_model
+
+    no_se = find_patterns(graphcost.load(build_model("mobilenet_v3_large", se=False))).counts()
+    assert no_se.get("squeeze_excite", 0) == 0
+    assert no_se["h_swish"] == 21
+    all_relu = find_patterns(graphcost.load(build_model("mobilenet_v3_large", activation="relu"))).counts()
+    assert all_relu.get("h_swish", 0) == 0
+    assert all_relu["squeeze_excite"] == 8
