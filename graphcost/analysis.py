@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import onnx
 
 from graphcost.costs import CONTROL_INPUTS, CostStatus, MissingShapeError, NodeContext, OpCost, lookup
+from graphcost.hardware import HardwareProfile, load_profile
 from graphcost.kernels import DEFAULT_FUSION, FusionRules, build_kernels
+from graphcost.latency import estimate_latency
 from graphcost.load import Model, load
 from graphcost.patterns import find_patterns
 from graphcost.load.reader import STANDARD_DOMAINS
@@ -173,12 +175,17 @@ def _summary(model: Model, name: str) -> TensorSummary:
     return TensorSummary(name, list(info.shape) if info.shape is not None else None, info.dtype)
 
 
-def analyze_model(model: Model, fusion: FusionRules = DEFAULT_FUSION) -> AnalysisReport:
-    """Cost every live node of ``model``, find its patterns and group it into kernels.
+def analyze_model(model: Model, fusion: FusionRules | None = None, hw: HardwareProfile | str | None = None) -> AnalysisReport:
+    """Cost every live node of ``model``, find its patterns, group it into kernels and time them.
 
-    Each node's cost is also stored as its graph attribute ``cost``. ``fusion``
-    says which chains the device runs as one kernel.
+    Each node's cost is also stored as its graph attribute ``cost``. ``hw`` is
+    a hardware profile (or its name or path): it sets the fusion rules and
+    adds a latency estimate. ``fusion`` overrides the fusion rules; without
+    either, the built-in default rules apply and no latency is estimated.
     """
+    profile = load_profile(hw) if isinstance(hw, str) else hw
+    if fusion is None:
+        fusion = profile.fusion if profile is not None else DEFAULT_FUSION
     coster = _Coster(model)
     rows: list[NodeCost] = []
     totals = Totals()
@@ -216,6 +223,7 @@ def analyze_model(model: Model, fusion: FusionRules = DEFAULT_FUSION) -> Analysi
         logger.warning("%s: %d nodes have no compute formula (uncosted): %s", model.source, sum(coster.uncosted.values()), summary)
     patterns = find_patterns(model)
     kernels = build_kernels(model, rows, patterns, fusion)
+    latency = estimate_latency(model, kernels, profile) if profile is not None else None
     return AnalysisReport(
         source=model.source,
         ir_version=model.proto.ir_version,
@@ -232,10 +240,12 @@ def analyze_model(model: Model, fusion: FusionRules = DEFAULT_FUSION) -> Analysi
         checker_message=model.checker_message,
         patterns=patterns,
         kernels=kernels,
+        latency=latency,
+        hardware=profile,
     )
 
 
-def analyze(path_or_model, input_shapes=None, fusion: FusionRules = DEFAULT_FUSION) -> AnalysisReport:
+def analyze(path_or_model, input_shapes=None, fusion: FusionRules | None = None, hw=None) -> AnalysisReport:
     """Load (if given a path or ModelProto) and analyze a model.
 
     >>> report = analyze("mobilenet_v2.onnx")  # doctest: +SKIP
@@ -243,4 +253,4 @@ def analyze(path_or_model, input_shapes=None, fusion: FusionRules = DEFAULT_FUSI
     300774272
     """
     model = path_or_model if isinstance(path_or_model, Model) else load(path_or_model, input_shapes)
-    return analyze_model(model, fusion)
+    return analyze_model(model, fusion, hw)

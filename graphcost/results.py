@@ -115,6 +115,8 @@ class AnalysisReport:
     checker_message: str | None
     patterns: Any = None  # PatternResult
     kernels: Any = None  # KernelResult
+    latency: Any = None  # LatencyResult, when a hardware profile was given
+    hardware: Any = None  # HardwareProfile
     convention: str = COUNTING_CONVENTION
 
     def by_op_type(self) -> dict[str, CostSums]:
@@ -150,6 +152,7 @@ class AnalysisReport:
             "checker_message": self.checker_message,
             "patterns": self.patterns.to_dict() if self.patterns is not None else None,
             "kernels": self.kernels.to_dict() if self.kernels is not None else None,
+            "latency": self.latency.to_dict() if self.latency is not None else None,
         }
 
 

@@ -14,6 +14,7 @@ EXAMPLES = """examples:
   graphcost analyze ssdlite.onnx --input-shape image=1x3x320x320 --group-by op-type
   graphcost analyze model.onnx --format json -o costs.json
   graphcost analyze model.onnx --top 10
+  graphcost analyze models/ssdlite_mobilenet_v3_large.onnx --hw pixel1-cpu
 """
 
 
@@ -28,9 +29,17 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="path of the .onnx file")
     add_input_shape_option(parser)
+    parser.add_argument(
+        "--hw",
+        metavar="PROFILE",
+        help="hardware profile name (see 'graphcost hw list') or path of a .toml profile: sets the fusion "
+        "rules and adds latency per kernel",
+    )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     parser.add_argument(
-        "--group-by", choices=GROUPINGS, default="node", help="one row per node or per op type (default: node)"
+        "--group-by",
+        choices=GROUPINGS,
+        help="one row per node, op type or kernel (default: kernel with --hw, else node)",
     )
     parser.add_argument(
         "--top", type=positive_int, metavar="N", help="show only the N rows with the most MACs (then bytes); totals cover all"
@@ -52,7 +61,8 @@ def add_input_shape_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = analyze(args.model, input_shapes=args.input_shape)
-    text = render(report, args.format, args.group_by, args.top)
+    report = analyze(args.model, input_shapes=args.input_shape, hw=args.hw)
+    group_by = args.group_by or ("kernel" if args.hw else "node")
+    text = render(report, args.format, group_by, args.top)
     write_output(text, args.output, sys.stdout)
     return 0

@@ -129,13 +129,50 @@ def select_op_types(report: AnalysisReport, top: int | None) -> list[tuple[str, 
 
 
 def select_kernels(report: AnalysisReport, top: int | None) -> list:
+    """Return all kernels in order, or the ``top`` by latency (with a profile) or by MACs then bytes."""
     kernels = list(report.kernels.kernels)
     if top is None:
         return kernels
+    if report.latency is not None:
+        latency = {item.kernel_id: item.latency_s for item in report.latency.kernels}
+        return sorted(kernels, key=lambda kernel: -latency[kernel.id])[:top]
     return sorted(kernels, key=lambda kernel: (-kernel.macs, -kernel.bytes_moved))[:top]
 
 
+_LATENCY_HEADERS = ["latency (ms)", "latency share (%)", "bound", "FLOP/byte"]
+
+
+def _latency_cells(report: AnalysisReport) -> dict[str, list[str]]:
+    """Return the latency columns of each kernel row, keyed by kernel id."""
+    latency = report.latency
+    return {
+        item.kernel_id: [
+            f"{item.latency_s * 1e3:.3f}",
+            _share_float(item.latency_s, latency.total_s),
+            item.bound + (f" ({item.device})" if item.device != latency.profile else ""),
+            f"{item.arithmetic_intensity:.1f}",
+        ]
+        for item in latency.kernels
+    }
+
+
+def _share_float(part: float, whole: float) -> str:
+    return f"{100.0 * part / whole:.1f}" if whole else "-"
+
+
 def _kernel_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
+    headers, rows = _kernel_cost_table(report, top)
+    if report.latency is None:
+        return headers, rows
+    cells = _latency_cells(report)
+    for row in rows[:-1]:
+        row.extend(cells[row[0]])
+    total = report.latency.total_s
+    rows[-1].extend([f"{total * 1e3:.3f}", "100.0", "", ""])
+    return headers + _LATENCY_HEADERS, rows
+
+
+def _kernel_cost_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
     kernels = report.kernels.kernels
     total_macs = sum(kernel.macs for kernel in kernels)
     total_bytes = sum(kernel.bytes_moved for kernel in kernels)
@@ -289,9 +326,28 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
             f"kernels ({kernels.rules.name} fusion rules): {len(kernels.kernels)}, moving {kernel_bytes:,} bytes; "
             f"{len(kernels.unfused)} patterns not fused (see --group-by kernel or JSON)"
         )
+    if report.latency is not None:
+        lines.extend(_latency_lines(report))
     if report.checker_message:
         lines.append(f"warning: the model fails onnx.checker: {report.checker_message}")
     lines.append("counting convention: MACs are conv/FC multiply-accumulates (MobileNet MAdds); see docs/counting.md")
+    return lines
+
+
+def _latency_lines(report: AnalysisReport) -> list[str]:
+    latency = report.latency
+    bounds: dict[str, int] = {}
+    for item in latency.kernels:
+        bounds[item.bound] = bounds.get(item.bound, 0) + 1
+    bound_text = ", ".join(f"{count} {bound}-bound" for bound, count in sorted(bounds.items()))
+    by_class = ", ".join(f"{name} {seconds * 1e3:.2f}" for name, seconds in latency.by_class.items())
+    lines = [
+        f"latency on {latency.profile}: {latency.total_s * 1e3:.2f} ms over {len(latency.kernels)} kernels ({bound_text})",
+        f"latency by kernel class (ms): {by_class}",
+    ]
+    if latency.fallback_kernels:
+        fallback = report.hardware.npu.fallback
+        lines.append(f"{len(latency.fallback_kernels)} kernels fall back to {fallback}: {', '.join(latency.fallback_kernels[:10])}")
     return lines
 
 
@@ -321,6 +377,8 @@ def _table_text(report: AnalysisReport, group_by: str, top: int | None, table_fo
         text_columns = 4
     shown = len(rows) - 1
     alignment = ["left"] * text_columns + ["right"] * (len(headers) - text_columns)
+    if group_by == "kernel" and report.latency is not None:
+        alignment[headers.index("bound")] = "left"
     if group_by == "node":
         alignment[0] = "right"
         alignment[-1] = "left"
@@ -336,13 +394,18 @@ def _table_text(report: AnalysisReport, group_by: str, top: int | None, table_fo
 def _csv_text(report: AnalysisReport, group_by: str, top: int | None) -> str:
     buffer = io.StringIO()
     if group_by == "kernel":
-        writer = csv.DictWriter(buffer, fieldnames=_CSV_KERNEL_FIELDS, lineterminator="\n")
+        fields = list(_CSV_KERNEL_FIELDS)
+        latency = {}
+        if report.latency is not None:
+            fields += ["device", "latency_s", "compute_s", "memory_s", "overhead_s", "transfer_s", "bound", "arithmetic_intensity"]
+            latency = {item.kernel_id: item.to_dict() for item in report.latency.kernels}
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for kernel in select_kernels(report, top):
-            data = kernel.to_dict()
+            data = {**kernel.to_dict(), **latency.get(kernel.id, {})}
             data["nodes"] = " ".join(kernel.nodes)
             data["output_shapes"] = _shape_text(kernel.output_shapes)
-            writer.writerow({field: data[field] for field in _CSV_KERNEL_FIELDS})
+            writer.writerow({field: data[field] for field in fields})
         return buffer.getvalue()
     if group_by == "op-type":
         writer = csv.DictWriter(buffer, fieldnames=_CSV_OP_TYPE_FIELDS, lineterminator="\n")
