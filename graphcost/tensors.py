@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ _SUB_BYTE_BITS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def element_bits(elem_type: int) -> int | None:
     """Return the storage bits per element of an ONNX element type, or None if unknown.
 
