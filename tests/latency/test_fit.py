@@ -1,0 +1,57 @@
+"""The calibration fit recovers known parameters from latencies they produced."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import graphcost
+from graphcost.hardware import Sourced, load_profile
+from graphcost.latency.fit import FitSample, fit_profile
+from graphcost.latency.model import byte_scale
+from graphcost.zoo import build_model
+
+MODELS = [
+    ("mobilenet_v2", {}),
+    ("mobilenet_v2_0.35", {}),
+    ("mobilenet_v3_large", {}),
+    ("mobilenet_v3_small", {}),
+    ("mobilenet_v3_large", {"width": 0.75}),
+    ("mobilenet_v3_large", {"activation": "relu"}),
+    ("mobilenet_v2", {"resolution": 160}),
+    ("mobilenet_v3_small", {"resolution": 320}),
+]
+
+
+def samples_on(profile):
+    samples = []
+    for name, options in MODELS:
+        model = graphcost.load(build_model(name, **options))
+        report = graphcost.analyze(model, hw=profile)
+        samples.append(FitSample(f"{name} {options}", report.kernels, byte_scale(model, profile), report.latency.total_s))
+    return samples
+
+
+def test_fit_recovers_efficiencies():
+    truth = load_profile("pixel1-cpu")
+    measured = samples_on(truth)
+    # Start 40% off on the 1x1 and depthwise efficiencies and the overhead.
+    efficiency = dict(truth.efficiency)
+    efficiency["conv_1x1"] = Sourced(truth.efficiency["conv_1x1"].value * 0.6, "test start")
+    efficiency["conv_depthwise"] = Sourced(truth.efficiency["conv_depthwise"].value * 1.4, "test start")
+    start = dataclasses.replace(
+        truth,
+        efficiency=efficiency,
+        overhead_per_kernel_s=Sourced(truth.overhead_per_kernel_s.value * 1.4, "test start"),
+    )
+    free = ["efficiency.conv_1x1", "efficiency.conv_depthwise", "overhead"]
+    result = fit_profile(start, measured, free=free, ridge=1e-6, source="calibrated: test")
+    fitted = result.profile
+    assert fitted.efficiency["conv_1x1"].value == pytest.approx(truth.efficiency["conv_1x1"].value, rel=0.02)
+    assert fitted.efficiency["conv_depthwise"].value == pytest.approx(truth.efficiency["conv_depthwise"].value, rel=0.05)
+    assert fitted.overhead_per_kernel_s.value == pytest.approx(truth.overhead_per_kernel_s.value, rel=0.1)
+    assert max(abs(error) for error in result.residuals.values()) < 0.005
+    assert fitted.efficiency["conv_1x1"].source == "calibrated: test"
+    # Parameters not fitted keep their values and sources.
+    assert fitted.efficiency["fc"] == truth.efficiency["fc"]
