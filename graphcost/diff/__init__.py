@@ -1,0 +1,1 @@
+"""Compare two models and attribute their latency difference to its causes."""

@@ -1,0 +1,181 @@
+"""Render diff, explain and what-if results as text tables, Markdown or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from tabulate import tabulate
+
+from graphcost.diff.compare import DiffReport, WhatIfRow
+
+DIFF_FORMATS = ("table", "json", "markdown")
+_UNITS = {"latency_s": ("latency (ms)", 1e3), "macs": ("MACs (M)", 1e-6), "bytes_moved": ("bytes moved (MB)", 1e-6)}
+
+
+def _number(value: float, scale: float, digits: int = 2) -> str:
+    return f"{value * scale:,.{digits}f}"
+
+
+def _signed(value: float, scale: float, digits: int = 2) -> str:
+    return f"{value * scale:+,.{digits}f}"
+
+
+def _percent(part: float, whole: float) -> str:
+    return f"{100.0 * part / whole:+.1f}" if whole else "-"
+
+
+def _stage_table(report: DiffReport, table_format: str) -> str:
+    rows = []
+    for stage in report.stage_names():
+        a = report.a.stages.get(stage, {})
+        b = report.b.stages.get(stage, {})
+        rows.append(
+            [
+                stage,
+                _number(a.get("macs", 0), 1e-6),
+                _number(b.get("macs", 0), 1e-6),
+                f"{int(a.get('param_count', 0)):,}",
+                f"{int(b.get('param_count', 0)):,}",
+                _number(a.get("bytes_moved", 0), 1e-6),
+                _number(b.get("bytes_moved", 0), 1e-6),
+                str(int(a.get("kernels", 0))),
+                str(int(b.get("kernels", 0))),
+                _number(a.get("latency_s", 0), 1e3, 3),
+                _number(b.get("latency_s", 0), 1e3, 3),
+                _signed(b.get("latency_s", 0) - a.get("latency_s", 0), 1e3, 3),
+            ]
+        )
+    a_total, b_total = report.a.stage_totals(), report.b.stage_totals()
+    rows.append(
+        [
+            "total",
+            _number(a_total["macs"], 1e-6),
+            _number(b_total["macs"], 1e-6),
+            f"{int(a_total['param_count']):,}",
+            f"{int(b_total['param_count']):,}",
+            _number(a_total["bytes_moved"], 1e-6),
+            _number(b_total["bytes_moved"], 1e-6),
+            str(int(a_total["kernels"])),
+            str(int(b_total["kernels"])),
+            _number(a_total["latency_s"], 1e3, 3),
+            _number(b_total["latency_s"], 1e3, 3),
+            _signed(b_total["latency_s"] - a_total["latency_s"], 1e3, 3),
+        ]
+    )
+    headers = [
+        "stage",
+        "A MACs (M)",
+        "B MACs (M)",
+        "A params",
+        "B params",
+        "A bytes (MB)",
+        "B bytes (MB)",
+        "A kernels",
+        "B kernels",
+        "A latency (ms)",
+        "B latency (ms)",
+        "Δ latency (ms)",
+    ]
+    return tabulate(rows, headers=headers, tablefmt=table_format, colalign=["left"] + ["right"] * 11, disable_numparse=True)
+
+
+def _attribution_table(report: DiffReport, table_format: str) -> str:
+    latency, macs, moved = (report.attributions[name] for name in ("latency_s", "macs", "bytes_moved"))
+    rows = []
+    for component in latency.components:
+        rows.append(
+            [
+                component,
+                _signed(latency.components[component], 1e3, 3),
+                _percent(latency.components[component], latency.a_total),
+                _signed(macs.components[component], 1e-6),
+                _signed(moved.components[component], 1e-6),
+            ]
+        )
+    rows.append(
+        [
+            "total (B - A)",
+            _signed(latency.delta, 1e3, 3),
+            _percent(latency.delta, latency.a_total),
+            _signed(macs.delta, 1e-6),
+            _signed(moved.delta, 1e-6),
+        ]
+    )
+    headers = ["component", "Δ latency (ms)", "Δ latency (% of A)", "Δ MACs (M)", "Δ bytes moved (MB)"]
+    return tabulate(rows, headers=headers, tablefmt=table_format, colalign=["left"] + ["right"] * 4, disable_numparse=True)
+
+
+def _op_type_table(report: DiffReport, table_format: str) -> str:
+    rows = []
+    for op_type, (a, b) in report.op_types().items():
+        rows.append(
+            [
+                op_type,
+                str(a["node_count"]),
+                str(b["node_count"]),
+                _signed(b["macs"] - a["macs"], 1e-6),
+                _signed(b["bytes_moved"] - a["bytes_moved"], 1e-6),
+            ]
+        )
+    headers = ["op", "A nodes", "B nodes", "Δ MACs (M)", "Δ bytes, op graph (MB)"]
+    return tabulate(rows, headers=headers, tablefmt=table_format, colalign=["left"] + ["right"] * 4, disable_numparse=True)
+
+
+def _pattern_table(report: DiffReport, table_format: str) -> str:
+    rows = [[kind, str(a), str(b), f"{b - a:+d}"] for kind, (a, b) in report.pattern_counts().items()]
+    return tabulate(rows, headers=["pattern", "A", "B", "Δ"], tablefmt=table_format, colalign=["left", "right", "right", "right"])
+
+
+def render_diff(report: DiffReport, output_format: str = "table") -> str:
+    if output_format == "json":
+        return json.dumps(report.to_dict(), indent=2) + "\n"
+    table_format = "github" if output_format == "markdown" else "simple"
+    title = "##" if output_format == "markdown" else ""
+    sections = [
+        ("Models", f"A: {report.a.source}\nB: {report.b.source}\ndevice: {report.profile}"),
+        ("Stages", _stage_table(report, table_format)),
+        ("Attribution of B - A", _attribution_table(report, table_format)),
+        ("Op types", _op_type_table(report, table_format)),
+        ("Patterns", _pattern_table(report, table_format)),
+    ]
+    parts = []
+    for heading, body in sections:
+        parts.append(f"{title} {heading}".strip() if title else f"{heading}:")
+        parts.append("")
+        parts.append(body)
+        parts.append("")
+    parts.append(
+        "Components sum to B - A. Architecture rows: the networks without SE and h-swish, every op its own kernel; "
+        "fusion: what the device's fusion saves or fails to save on that difference (see docs/attribution.md)."
+    )
+    return "\n".join(parts) + "\n"
+
+
+def render_whatif(source: str, profile: str, rows: list[WhatIfRow], output_format: str = "table") -> str:
+    if output_format == "json":
+        data = {
+            "model": source,
+            "profile": profile,
+            "variants": [
+                {"label": row.label, "totals": row.totals, "kernels": row.kernel_count, "patterns": row.patterns} for row in rows
+            ],
+        }
+        return json.dumps(data, indent=2) + "\n"
+    base = rows[0].totals
+    table = [
+        [
+            row.label,
+            _number(row.totals["macs"], 1e-6),
+            f"{int(row.totals['param_count']):,}",
+            _number(row.totals["bytes_moved"], 1e-6),
+            str(row.kernel_count),
+            _number(row.totals["latency_s"], 1e3, 3),
+            _signed(row.totals["latency_s"] - base["latency_s"], 1e3, 3),
+            _percent(row.totals["latency_s"] - base["latency_s"], base["latency_s"]),
+        ]
+        for row in rows
+    ]
+    headers = ["variant", "MACs (M)", "params", "bytes moved (MB)", "kernels", "latency (ms)", "Δ latency (ms)", "Δ (%)"]
+    table_format = "github" if output_format == "markdown" else "simple"
+    text = tabulate(table, headers=headers, tablefmt=table_format, colalign=["left"] + ["right"] * 7, disable_numparse=True)
+    return f"model: {source}\ndevice: {profile}\n\n{text}\n"
