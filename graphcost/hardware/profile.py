@@ -7,6 +7,7 @@ fitted on. The schema is documented in docs/hardware_profiles.md.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ KERNEL_CLASSES = (
     "data_movement",
     "other",
 )
+# Optional efficiency of the element-wise work in a conv or FC epilogue (bias,
+# fused activation, output write); without it the ``elementwise`` value applies.
+EPILOGUE = "conv_epilogue"
 DEVICE_KINDS = ("cpu", "gpu", "npu")
 DTYPES = {"float32": 4, "float16": 2, "int8": 1}
 
@@ -197,10 +201,12 @@ def parse_profile(data: dict, path: str) -> HardwareProfile:
     compute = reader.table(data, "compute", "")
     reader.check_keys(compute, {"macs_per_s", "elementwise_ops_per_s"}, "compute.")
     efficiency_section = reader.table(data, "efficiency", "")
-    reader.check_keys(efficiency_section, set(KERNEL_CLASSES), "efficiency.")
+    reader.check_keys(efficiency_section, set(KERNEL_CLASSES) | {EPILOGUE}, "efficiency.")
     efficiency = {}
-    for kernel_class in KERNEL_CLASSES:
-        value = reader.number(efficiency_section, kernel_class, "efficiency.", "fraction of peak, 0 to 1")
+    for kernel_class in KERNEL_CLASSES + (EPILOGUE,):
+        value = reader.number(efficiency_section, kernel_class, "efficiency.", "fraction of peak, 0 to 1", required=kernel_class != EPILOGUE)
+        if value is None:
+            continue
         if value.value > 1:
             raise reader.fail(f"efficiency.{kernel_class}.value", f"must be at most 1 (a fraction of peak), got {value.value}")
         efficiency[kernel_class] = value
@@ -240,12 +246,15 @@ def parse_profile(data: dict, path: str) -> HardwareProfile:
         )
 
     name = reader.string(device, "name", "device.")
+    kind = reader.string(device, "kind", "device.", DEVICE_KINDS)
+    if kind == "npu" and npu is None:
+        raise reader.fail("npu", "is missing; a profile of kind npu needs an [npu] section with its supported ops and fallback")
     notes = data.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
         raise reader.fail("notes", "must be a list of strings")
     return HardwareProfile(
         name=name,
-        kind=reader.string(device, "kind", "device.", DEVICE_KINDS),
+        kind=kind,
         description=reader.string(device, "description", "device."),
         dtype=reader.string(device, "dtype", "device.", tuple(DTYPES)),
         macs_per_s=reader.number(compute, "macs_per_s", "compute.", "MAC/s"),
@@ -258,6 +267,10 @@ def parse_profile(data: dict, path: str) -> HardwareProfile:
         path=path,
         notes=tuple(notes),
     )
+
+
+def path_of(name_or_path: str) -> Path:
+    return Path(name_or_path)
 
 
 def builtin_profile_names() -> list[str]:
@@ -284,4 +297,18 @@ def load_profile(name_or_path: str) -> HardwareProfile:
         data = tomllib.loads(text_source().decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ProfileError(f"{label}: not valid TOML ({error}); fix the syntax") from None
-    return parse_profile(data, label)
+    profile = parse_profile(data, label)
+    if profile.npu is not None:
+        fallback = profile.npu.fallback
+        if fallback.endswith(".toml") and not Path(fallback).is_absolute() and label == str(path_of(name_or_path)):
+            # A relative fallback path is relative to the profile's own folder.
+            fallback = str(Path(label).parent / fallback)
+            profile = dataclasses.replace(profile, npu=dataclasses.replace(profile.npu, fallback=fallback))
+        try:
+            load_profile(profile.npu.fallback)
+        except ProfileError as error:
+            raise ProfileError(
+                f"{label}: field 'npu.fallback' names '{profile.npu.fallback}', which cannot be loaded ({error}); "
+                "give a built-in profile name or a .toml path"
+            ) from None
+    return profile

@@ -20,7 +20,11 @@ def _number(value: Sourced) -> str:
 
 def profile_to_toml(profile: HardwareProfile) -> str:
     """Return the TOML text of ``profile``."""
-    lines = [
+    lines = []
+    if profile.notes:
+        # Top-level keys must come before the first table.
+        lines += ["notes = ["] + [f"    {_string(note)}," for note in profile.notes] + ["]", ""]
+    lines += [
         "[device]",
         f"name = {_string(profile.name)}",
         f"kind = {_string(profile.kind)}",
@@ -60,6 +64,4 @@ def profile_to_toml(profile: HardwareProfile) -> str:
             f"transfer_bytes_per_s = {_number(npu.transfer_bytes_per_s)}",
             f"transfer_overhead_s = {_number(npu.transfer_overhead_s)}",
         ]
-    if profile.notes:
-        lines += ["", "notes = ["] + [f"    {_string(note)}," for note in profile.notes] + ["]"]
     return "\n".join(lines) + "\n"

@@ -89,10 +89,11 @@ class KernelResult:
 
 
 class _Groups:
-    """Union-find over node keys; each root is one kernel."""
+    """Union-find over node keys; each root is one kernel, with its member list kept current."""
 
     def __init__(self, nodes: list[str]):
         self.parent = {node: node for node in nodes}
+        self._members = {node: [node] for node in nodes}
 
     def find(self, node: str) -> str:
         while self.parent[node] != node:
@@ -101,12 +102,16 @@ class _Groups:
         return node
 
     def union(self, nodes: list[str]) -> None:
-        roots = [self.find(node) for node in nodes if node in self.parent]
+        roots = list(dict.fromkeys(self.find(node) for node in nodes if node in self.parent))
         for root in roots[1:]:
             self.parent[root] = roots[0]
+            self._members[roots[0]].extend(self._members.pop(root))
 
     def same(self, first: str, second: str) -> bool:
         return self.find(first) == self.find(second)
+
+    def members(self, node: str) -> list[str]:
+        return list(self._members[self.find(node)])
 
 
 class _Fuser:
@@ -188,7 +193,7 @@ class _Fuser:
                 if self.model.tensors[tensor].is_constant:
                     continue
                 rule = None if self.rules.conv_residual_add else "residual Add in the conv epilogue"
-                kernel = [node for node in self.order if self.groups.same(node, conv)]
+                kernel = self.groups.members(conv)
                 if self.try_merge("residual_add", key, kernel, [key], rule):
                     break
 
@@ -225,9 +230,10 @@ class _Fuser:
         self.try_merge(match.kind, match.nodes[-1], [match.nodes[0]], list(match.nodes[1:]), rule)
 
     def build(self) -> KernelResult:
+        self.se_roots = {self.groups.find(node) for node in self.se_kernels}
         members: dict[str, list[str]] = {}
         for key in self.order:
-            members.setdefault(self.groups.find(key), []).append(key)
+            members.setdefault(self.groups.find(key), []).append(key)  # execution order within each kernel
         kernels: list[Kernel] = []
         kernel_of: dict[str, str] = {}
         for nodes in members.values():
@@ -310,7 +316,7 @@ class _Fuser:
                     kernel.output_shapes.append(list(info.shape) if info.shape is not None else None)
 
     def _class_of(self, nodes: list[str]) -> str:
-        if any(self.groups.same(nodes[0], se_node) for se_node in self.se_kernels):
+        if self.groups.find(nodes[0]) in self.se_roots:
             return "squeeze_excite"
         ops = [self.op(key) for key in nodes if self.rows[key].status is not CostStatus.FREE]
         for key in nodes:

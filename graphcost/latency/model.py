@@ -118,7 +118,8 @@ def kernel_terms(
     compute: dict[str, float] = {}
     if kernel.kernel_class in MAC_CLASSES:
         compute[f"efficiency.{kernel.kernel_class}"] = kernel.macs
-        compute["efficiency.elementwise"] = kernel.elementwise_ops
+        epilogue = "conv_epilogue" if "conv_epilogue" in profile.efficiency else "elementwise"
+        compute[f"efficiency.{epilogue}"] = kernel.elementwise_ops
     else:
         compute[f"efficiency.{kernel.kernel_class}"] = kernel.elementwise_ops
     activation_bytes = (kernel.read_bytes + kernel.write_bytes) * scale
