@@ -1,0 +1,133 @@
+"""Time ONNX models with onnxruntime on this machine's CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+
+from graphcost.errors import GraphcostError
+
+_NUMPY_TYPES = {
+    onnx.TensorProto.FLOAT: np.float32,
+    onnx.TensorProto.FLOAT16: np.float16,
+    onnx.TensorProto.DOUBLE: np.float64,
+    onnx.TensorProto.INT64: np.int64,
+    onnx.TensorProto.INT32: np.int32,
+    onnx.TensorProto.UINT8: np.uint8,
+    onnx.TensorProto.INT8: np.int8,
+    onnx.TensorProto.BOOL: np.bool_,
+}
+
+
+def import_onnxruntime():
+    try:
+        import onnxruntime  # noqa: PLC0415 - optional dependency, needed only to measure
+    except ImportError:
+        raise GraphcostError(
+            "measuring needs onnxruntime, which is not installed; install it with: pip install onnxruntime"
+        ) from None
+    return onnxruntime
+
+
+@dataclass
+class Measurement:
+    """Median latency of repeated runs, and the spread."""
+
+    median_s: float
+    min_s: float
+    runs: int
+
+
+def _session(model: onnx.ModelProto, threads: int, profile_path: str | None = None):
+    onnxruntime = import_onnxruntime()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    if profile_path is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = profile_path
+    try:
+        return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise GraphcostError(f"onnxruntime cannot load the model: {first_line}") from None
+
+
+def _feeds(session, input_shapes: dict[str, tuple[int, ...]] | None) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for info in session.get_inputs():
+        shape = (input_shapes or {}).get(info.name) or [d if isinstance(d, int) and d > 0 else 1 for d in info.shape]
+        element = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int64)": np.int64}.get(info.type, np.float32)
+        feeds[info.name] = rng.standard_normal(shape).astype(element)
+    return feeds
+
+
+def measure(
+    model: onnx.ModelProto,
+    threads: int = 1,
+    warmup: int = 3,
+    repeats: int = 15,
+    min_time_s: float = 0.0,
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+) -> Measurement:
+    """Run ``model`` ``warmup`` times, then at least ``repeats`` times (and ``min_time_s``); return the median."""
+    session = _session(model, threads)
+    feeds = _feeds(session, input_shapes)
+    for _ in range(warmup):
+        session.run(None, feeds)
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < repeats or time.perf_counter() - started < min_time_s:
+        begin = time.perf_counter()
+        session.run(None, feeds)
+        times.append(time.perf_counter() - begin)
+    return Measurement(statistics.median(times), min(times), len(times))
+
+
+def profile_node_times(model: onnx.ModelProto, threads: int = 1, runs: int = 10) -> dict[str, dict]:
+    """Run ``model`` with onnxruntime's profiler; return node name -> {op_type, mean_s}.
+
+    Times are the mean over ``runs`` runs after one warm-up run.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        session = _session(model, threads, os.path.join(folder, "ort_profile"))
+        feeds = _feeds(session, None)
+        session.run(None, feeds)
+        for _ in range(runs):
+            session.run(None, feeds)
+        path = session.end_profiling()
+        with open(path, encoding="utf-8") as handle:
+            events = json.load(handle)
+    return node_times_from_trace(events, skip_first_run=True)
+
+
+def node_times_from_trace(events: list[dict], skip_first_run: bool = False) -> dict[str, dict]:
+    """Average per-node kernel times from onnxruntime profiling events.
+
+    Node events are named ``<node name>_kernel_time`` with ``dur`` in
+    microseconds and the op type in ``args.op_name``. With
+    ``skip_first_run``, each node's first event (the warm-up run) is dropped.
+    """
+    samples: dict[str, list[float]] = {}
+    op_types: dict[str, str] = {}
+    for event in events:
+        if event.get("cat") != "Node" or not str(event.get("name", "")).endswith("_kernel_time"):
+            continue
+        name = event["name"][: -len("_kernel_time")]
+        samples.setdefault(name, []).append(float(event.get("dur", 0)) * 1e-6)
+        op_types[name] = event.get("args", {}).get("op_name", "")
+    result = {}
+    for name, durations in samples.items():
+        kept = durations[1:] if skip_first_run and len(durations) > 1 else durations
+        result[name] = {"op_type": op_types[name], "mean_s": sum(kept) / len(kept), "count": len(kept)}
+    return result

@@ -1,0 +1,157 @@
+"""Calibrate a profile: measure microbenchmarks or read a trace, then fit the profile to it."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from graphcost import __version__
+from graphcost.analysis import analyze_model
+from graphcost.calibrate.measure import import_onnxruntime, measure
+from graphcost.calibrate.micro import microbenchmarks
+from graphcost.calibrate.traces import TraceMatch, match_onnxruntime, match_tflite, read_trace
+from graphcost.hardware import HardwareProfile, Sourced
+from graphcost.latency.fit import FitResult, FitSample, fit_profile
+from graphcost.latency.model import byte_scale
+from graphcost.load import load
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Calibration:
+    """A fitted profile, the samples it was fitted on and the fit's relative residuals."""
+
+    fit: FitResult
+    samples: list[FitSample]
+
+    @property
+    def profile(self) -> HardwareProfile:
+        return self.fit.profile
+
+    def residual_summary(self) -> str:
+        errors = np.abs(list(self.fit.residuals.values())) * 100
+        return (
+            f"{len(errors)} samples, median |error| {np.median(errors):.1f}%, max {np.max(errors):.1f}%, "
+            f"{np.mean(errors <= 10) * 100:.0f}% within 10%"
+        )
+
+
+def machine_description() -> str:
+    model_name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    model_name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model_name}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _free_parameters(profile: HardwareProfile, samples: list[FitSample]) -> list[str]:
+    """Fit the efficiencies of the classes the samples contain, every bandwidth and the overhead."""
+    classes = {kernel.kernel_class for sample in samples for kernel in sample.kernels.kernels}
+    classes.add("elementwise")  # conv and FC epilogues use it
+    free = [f"efficiency.{name}" for name in profile.efficiency if name in classes]
+    free += [f"memory.{level.name}" for level in profile.memory]
+    free.append("overhead")
+    return free
+
+
+# Efficiencies are fractions of the peak. When a kernel runs faster than the
+# base profile's peak allows, the peak (a clock estimate) is wrong for this
+# machine, so it is raised until the fastest kernel sits at this fraction.
+FASTEST_EFFICIENCY = 0.8
+
+
+def _raise_peak(base: HardwareProfile, samples: list[FitSample], source: str) -> HardwareProfile:
+    rates = [
+        kernel.macs / sample.measured_s
+        for sample in samples
+        if len(sample.kernels.kernels) == 1
+        for kernel in sample.kernels.kernels
+        if kernel.macs
+    ]
+    if not rates or max(rates) <= FASTEST_EFFICIENCY * base.macs_per_s.value:
+        return base
+    peak = max(rates) / FASTEST_EFFICIENCY
+    reason = f"{source}; raised so the fastest measured kernel, {max(rates) / 1e9:.1f} GMAC/s, runs at {FASTEST_EFFICIENCY:.0%} of peak"
+    return dataclasses.replace(base, macs_per_s=Sourced(peak, reason), elementwise_ops_per_s=Sourced(peak, reason))
+
+
+def _finish(base: HardwareProfile, samples: list[FitSample], name: str, description: str, source: str, notes: list[str]) -> Calibration:
+    base = _raise_peak(base, samples, source)
+    fit = fit_profile(base, samples, free=_free_parameters(base, samples), ridge=0.01, source=source)
+    calibration = Calibration(fit, samples)
+    profile = dataclasses.replace(
+        fit.profile,
+        name=name,
+        description=description,
+        notes=tuple(notes) + (f"fit residuals: {calibration.residual_summary()}",),
+        fusion=dataclasses.replace(fit.profile.fusion, name=name),
+    )
+    calibration.fit = dataclasses.replace(fit, profile=profile)
+    return calibration
+
+
+def calibrate_onnxruntime(
+    base: HardwareProfile,
+    name: str,
+    command: str,
+    threads: int = 1,
+    quick: bool = False,
+    progress: Progress | None = None,
+) -> Calibration:
+    """Measure the microbenchmarks with onnxruntime and fit ``base`` to them."""
+    onnxruntime = import_onnxruntime()
+    cases = microbenchmarks(quick)
+    samples = []
+    for index, case in enumerate(cases):
+        if progress is not None:
+            progress(index, len(cases), case.name)
+        model = load(case.model)
+        report = analyze_model(model, fusion=base.fusion)
+        timing = measure(case.model, threads=threads, warmup=3, repeats=5 if quick else 15, min_time_s=0.0 if quick else 0.2)
+        samples.append(FitSample(case.name, report.kernels, byte_scale(model, base), timing.median_s))
+    if progress is not None:
+        progress(len(cases), len(cases), "fitting")
+    machine = machine_description()
+    date = datetime.date.today().isoformat()
+    source = (
+        f"calibrated: {command} on {date}, fitted to {len(cases)} onnxruntime {onnxruntime.__version__} "
+        f"microbenchmarks ({threads} thread{'s' if threads > 1 else ''}) on {machine}"
+    )
+    notes = [
+        f"calibrated with graphcost {__version__}: {command}",
+        f"machine: {machine}; onnxruntime {onnxruntime.__version__}, {threads} intra-op thread(s)",
+    ]
+    description = f"{base.description}; calibrated on {machine} with onnxruntime, {threads} thread(s)"
+    return _finish(base, samples, name, description, source, notes)
+
+
+def calibrate_from_trace(
+    base: HardwareProfile, name: str, command: str, trace_path: str, model_path: str, input_shapes=None
+) -> tuple[Calibration, TraceMatch]:
+    """Fit ``base`` to a measured trace of ``model_path`` (onnxruntime JSON or TensorFlow Lite CSV)."""
+    kind, data = read_trace(trace_path)
+    model = load(model_path, input_shapes)
+    report = analyze_model(model, fusion=base.fusion)
+    scale = byte_scale(model, base)
+    match = match_onnxruntime(data, report.kernels, scale) if kind == "onnxruntime" else match_tflite(data, report.kernels, scale)
+    label = "onnxruntime profile" if kind == "onnxruntime" else "TensorFlow Lite op profile"
+    source = f"calibrated: {command}, fitted to the {label} {os.path.basename(trace_path)} of {os.path.basename(model_path)}"
+    notes = [
+        f"calibrated with graphcost {__version__}: {command}",
+        f"trace: {trace_path} ({label}); {match.matched_s * 1e3:.3f} ms matched to kernels, "
+        f"{match.unmatched_s * 1e3:.3f} ms in {len(match.unmatched_names)} unmatched trace nodes",
+    ]
+    description = f"{base.description}; calibrated from a {label}"
+    return _finish(base, match.samples, name, description, source, notes), match
