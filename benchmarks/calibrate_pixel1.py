@@ -21,7 +21,7 @@ import dataclasses
 from pathlib import Path
 
 import graphcost
-from graphcost.hardware import load_profile
+from graphcost.hardware import Sourced, load_profile
 from graphcost.hardware.writer import profile_to_toml
 from graphcost.latency.fit import FitSample, fit_profile
 from graphcost.latency.model import byte_scale
@@ -35,17 +35,32 @@ SOURCE = (
     "V3-Large 1.0 51, V3-Large 0.75 39, V3-Small 1.0 15.8) and Table 5 (V3-Large 51.4, unoptimized h-swish 57.5, "
     "all ReLU 50.5) on graphcost's reference models"
 )
-FREE = ["efficiency.conv_1x1", "efficiency.conv_depthwise", "efficiency.elementwise", "efficiency.pooling", "overhead"]
+FREE = [
+    "efficiency.conv_1x1",
+    "efficiency.conv_depthwise",
+    "efficiency.elementwise",
+    "efficiency.conv_epilogue",
+    "efficiency.pooling",
+    "overhead",
+]
+# Fixed starting values of the fitted parameters, so that running the script
+# again gives the same profile instead of drifting from its last output.
+START_EFFICIENCY = {"conv_1x1": 0.3, "conv_depthwise": 0.15, "elementwise": 0.2, "conv_epilogue": 0.2, "pooling": 0.1}
+START_OVERHEAD_S = 20e-6
 
 def main() -> None:
     profile = load_profile(str(PROFILE_PATH))
+    efficiency = dict(profile.efficiency)
+    for name, value in START_EFFICIENCY.items():
+        efficiency[name] = Sourced(value, "starting value")
+    profile = dataclasses.replace(profile, efficiency=efficiency, overhead_per_kernel_s=Sourced(START_OVERHEAD_S, "starting value"))
     samples = []
     for row in TABLE_3 + TABLE_5:
         model = graphcost.load(build_model(row.model, **row.options))
         fusion = dataclasses.replace(profile.fusion, activation_kernel=False) if row.separate_activation_ops else profile.fusion
         report = graphcost.analyze(model, fusion=fusion)
         samples.append(FitSample(f"{row.table} {row.label}", report.kernels, byte_scale(model, profile), row.latency_ms / 1e3))
-    result = fit_profile(profile, samples, free=FREE, ridge=0.05, source=SOURCE)
+    result = fit_profile(profile, samples, free=FREE, ridge=0.001, source=SOURCE)
     PROFILE_PATH.write_text(profile_to_toml(result.profile), encoding="utf-8")
     print(f"wrote {PROFILE_PATH} after {result.iterations} iterations")
     for label, residual in result.residuals.items():
