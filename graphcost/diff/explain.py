@@ -60,16 +60,39 @@ def explain(report: DiffReport) -> str:
         f"Fusion on this device saves {abs(fusion) * 1e3:.1f} ms {'less' if fusion > 0 else 'more'} on {b_name}'s layers "
         f"than on {a_name}'s (component {_ms(fusion)}), with SE and h-swish set aside."
     )
+    for side, name in ((report.a, a_name), (report.b, b_name)):
+        paragraphs.extend(_fallback_sentence(side.report, name))
     if macs.a_total:
-        macs_relative = macs.delta / macs.a_total
-        paragraphs.append(
-            f"MACs change by {macs_relative * 100:+.1f}% ({macs.delta / 1e6:+.0f} M) while latency changes by "
-            f"{relative * 100:+.1f}%: "
-            + (
-                "latency falls less than MACs, because memory traffic, per-kernel overhead and the added element-wise "
-                "work do not shrink with the MACs."
-                if macs_relative < relative
-                else "latency moves at least as much as MACs."
-            )
-        )
+        paragraphs.append(_macs_sentence(macs.delta / macs.a_total, relative, macs.delta))
     return "\n\n".join(paragraphs) + "\n"
+
+
+def _fallback_sentence(report, name: str) -> list[str]:
+    latency = report.latency
+    if not latency.fallback_kernels:
+        return []
+    fallback = {item.kernel_id: item for item in latency.kernels if item.kernel_id in set(latency.fallback_kernels)}
+    ops = sorted({op for kernel in report.kernels.kernels if kernel.id in fallback for op in kernel.op_types})
+    total = sum(item.latency_s for item in fallback.values())
+    transfer = sum(item.transfer_s for item in fallback.values())
+    return [
+        f"{len(fallback)} kernels of {name} ({', '.join(ops)}) run on the fallback CPU because this device does not "
+        f"support them: {total * 1e3:.1f} ms, of which {transfer * 1e3:.1f} ms moves tensors to and from the accelerator."
+    ]
+
+
+def _macs_sentence(macs_relative: float, latency_relative: float, macs_delta: float) -> str:
+    head = f"MACs change by {macs_relative * 100:+.1f}% ({macs_delta / 1e6:+.0f} M) while latency changes by {latency_relative * 100:+.1f}%: "
+    if macs_relative < 0 < latency_relative:
+        return head + (
+            "latency rises although MACs fall, so the time goes to memory traffic, per-kernel overhead, element-wise "
+            "work or fallback, not to multiply-accumulates."
+        )
+    if macs_relative < latency_relative <= 0:
+        return head + (
+            "latency falls less than MACs, because memory traffic, per-kernel overhead and the added element-wise "
+            "work do not shrink with the MACs."
+        )
+    if latency_relative <= macs_relative < 0:
+        return head + "latency falls at least as much as MACs."
+    return head + "the MACs alone do not tell the latency difference; see the components above."
