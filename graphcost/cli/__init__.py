@@ -12,13 +12,14 @@ from graphcost.cli.common import OneLineErrorParser, configure_logging
 from graphcost.cli import analyze as analyze_command
 from graphcost.cli import calibrate as calibrate_command
 from graphcost.cli import diff as diff_command
+from graphcost.cli import export as export_command
 from graphcost.cli import hw as hw_command
 from graphcost.cli import whatif as whatif_command
 from graphcost.cli import zoo as zoo_command
 
 # Each subcommand module defines add_parser(subparsers), which registers the
 # subcommand and sets the parser's default `run` to a function(args) -> int.
-SUBCOMMANDS = (analyze_command, diff_command, whatif_command, hw_command, calibrate_command, zoo_command)
+SUBCOMMANDS = (analyze_command, diff_command, whatif_command, hw_command, calibrate_command, export_command, zoo_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from graphcost.cli.analyze import add_input_shape_option
 from graphcost.cli.common import add_common_options, write_output
 from graphcost.diff.compare import what_if
 from graphcost.errors import GraphcostError
-from graphcost.report.diff_render import DIFF_FORMATS, render_whatif
+from graphcost.report.diff_render import WHATIF_FORMATS, render_whatif
 
 
 def add_parser(subparsers) -> None:
@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--no-fusion", action="store_true", help="also show every variant with each op as its own kernel")
     add_input_shape_option(parser)
-    parser.add_argument("--format", choices=DIFF_FORMATS, default="table", help="output format (default: table)")
+    parser.add_argument("--format", choices=WHATIF_FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     add_common_options(parser)
     parser.set_defaults(run=run)

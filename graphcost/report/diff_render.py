@@ -1,4 +1,4 @@
-"""Render diff, explain and what-if results as text tables, Markdown or JSON."""
+"""Render diff, explain and what-if results as text tables, Markdown, JSON or (diff only) an HTML page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from tabulate import tabulate
 
 from graphcost.diff.compare import DiffReport, WhatIfRow
 
-DIFF_FORMATS = ("table", "json", "markdown")
+WHATIF_FORMATS = ("table", "json", "markdown")
+DIFF_FORMATS = (*WHATIF_FORMATS, "html")
 _UNITS = {"latency_s": ("latency (ms)", 1e3), "macs": ("MACs (M)", 1e-6), "bytes_moved": ("bytes moved (MB)", 1e-6)}
 
 
@@ -129,6 +130,11 @@ def _pattern_table(report: DiffReport, table_format: str) -> str:
 def render_diff(report: DiffReport, output_format: str = "table") -> str:
     if output_format == "json":
         return json.dumps(report.to_dict(), indent=2) + "\n"
+    if output_format == "html":
+        # Imported here because the HTML page builds on this module's tables.
+        from graphcost.report.html import render_diff_html
+
+        return render_diff_html(report)
     table_format = "github" if output_format == "markdown" else "simple"
     title = "##" if output_format == "markdown" else ""
     sections = [

@@ -1,4 +1,4 @@
-"""Render an AnalysisReport as a text table, Markdown, CSV or JSON."""
+"""Render an AnalysisReport as a text table, Markdown, CSV, JSON or an HTML page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tabulate import tabulate
 
 from graphcost.results import AnalysisReport, CostSums, NodeCost
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = ("table", "json", "csv", "markdown", "html")
 GROUPINGS = ("node", "op-type", "kernel")
 
 _NODE_HEADERS = [
@@ -428,6 +428,11 @@ def render(report: AnalysisReport, output_format: str = "table", group_by: str =
     """Return the report as text in ``output_format`` (one of FORMATS)."""
     if output_format == "json":
         return json.dumps(report.to_dict(), indent=2) + "\n"
+    if output_format == "html":
+        # Imported here because the HTML page builds on this module's tables.
+        from graphcost.report.html import render_analysis_html
+
+        return render_analysis_html(report, group_by, top)
     if output_format == "csv":
         return _csv_text(report, group_by, top)
     if output_format == "markdown":

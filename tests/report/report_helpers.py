@@ -1,0 +1,205 @@
+"""Reports the HTML and export tests share, computed once per session, and an HTML page parser."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import graphcost
+from conftest import REPO, TORCHVISION_MODELS
+from graphcost.cli import main
+from graphcost.diff.compare import DiffReport, diff_models
+from graphcost.report import render
+from graphcost.report.diff_render import render_diff
+from graphcost.results import AnalysisReport
+
+SSDLITE = REPO / "models" / "ssdlite_mobilenet_v3_large.onnx"
+SSDLITE_V2 = REPO / "models" / "ssdlite_mobilenet_v2.onnx"
+MOBILENET_V2 = TORCHVISION_MODELS["mobilenet_v2"]
+
+# (model, hardware profile or None): a CPU, an NPU whose unsupported kernels
+# fall back to a CPU, and no profile (no latency, no roofline).
+ANALYSIS_CASES = {
+    "ssdlite-pixel1-cpu": (SSDLITE, "pixel1-cpu"),
+    "ssdlite-pixel-npu": (SSDLITE, "pixel-npu"),
+    "mobilenet-v2-no-hw": (MOBILENET_V2, None),
+}
+DIFF_PROFILE = "pixel1-cpu"
+
+# A node name made to break out of HTML text, attributes, the JSON script and DOT strings.
+HOSTILE_NAME = '</script><script>alert("x")</script><b>&amp; \'q\' "dq" \\ end\\'
+HOSTILE_INPUT = 'in"put<1>&'
+
+# Elements HTML defines as void: they have no end tag.
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+
+
+@dataclass
+class CliResult:
+    status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return self.stderr.splitlines()
+
+
+def run_cli(argv: list, capsys) -> CliResult:
+    """Call graphcost.cli.main in-process; argparse's SystemExit code counts as the exit status."""
+    try:
+        status = main([str(arg) for arg in argv])
+    except SystemExit as exit_request:
+        status = exit_request.code
+    captured = capsys.readouterr()
+    return CliResult(status, captured.out, captured.err)
+
+
+@pytest.fixture(autouse=True)
+def restore_graphcost_logger():
+    """Undo main()'s logging set-up after each test, because its handler writes to that test's capsys stream."""
+    logger = logging.getLogger("graphcost")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
+
+
+@functools.cache
+def analysis_report(case: str) -> AnalysisReport:
+    model, hw = ANALYSIS_CASES[case]
+    if not Path(model).is_file():
+        raise FileNotFoundError(f"bundled model {model} is missing; the report tests need it")
+    return graphcost.analyze(model, hw=hw)
+
+
+@functools.cache
+def analysis_html(case: str) -> str:
+    report = analysis_report(case)
+    return render(report, "html", "kernel" if report.latency is not None else "node")
+
+
+@functools.cache
+def diff_report() -> DiffReport:
+    return diff_models(SSDLITE_V2, SSDLITE, DIFF_PROFILE)
+
+
+@functools.cache
+def diff_html() -> str:
+    return render_diff(diff_report(), "html")
+
+
+def hostile_model() -> onnx.ModelProto:
+    """Return a Conv then Relu model whose Conv node and input carry HTML, JSON and DOT metacharacters."""
+    weights = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.5] * 108)
+    nodes = [
+        helper.make_node("Conv", [HOSTILE_INPUT, "w"], ["conv_out"], name=HOSTILE_NAME, pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["conv_out"], ["y"], name="relu"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "hostile",
+        [helper.make_tensor_value_info(HOSTILE_INPUT, TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+        [weights],
+    )
+    return helper.make_model(graph, ir_version=8, opset_imports=[helper.make_opsetid("", 17)])
+
+
+@functools.cache
+def hostile_html() -> str:
+    return render(graphcost.analyze(hostile_model(), hw="pixel1-cpu"), "html", "node")
+
+
+@dataclass
+class Element:
+    tag: str
+    attributes: dict[str, str]
+    text: str = ""
+
+
+@dataclass
+class ParsedPage:
+    """What PageParser found: every element, nesting errors, the script texts and the visible text."""
+
+    elements: list[Element] = field(default_factory=list)
+    nesting_errors: list[str] = field(default_factory=list)
+    scripts: list[Element] = field(default_factory=list)
+    text: str = ""
+
+    def find(self, tag: str, **attributes: str) -> list[Element]:
+        """Return the elements with ``tag`` whose attributes include ``attributes`` (``class_`` for class)."""
+        wanted = {key.rstrip("_").replace("_", "-"): value for key, value in attributes.items()}
+        return [
+            element
+            for element in self.elements
+            if element.tag == tag and all(element.attributes.get(key) == value for key, value in wanted.items())
+        ]
+
+    def data(self) -> dict:
+        """Return the JSON report embedded in the page."""
+        (script,) = [element for element in self.scripts if element.attributes.get("id") == "graphcost-data"]
+        return json.loads(script.text)
+
+
+class PageParser(HTMLParser):
+    """Parse a page with html.parser and check that every element is closed in order."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.page = ParsedPage()
+        self.stack: list[Element] = []
+        self.text_parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        element = Element(tag, {name: value or "" for name, value in attrs})
+        self.page.elements.append(element)
+        if tag not in VOID_ELEMENTS:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag, attrs):
+        self.page.elements.append(Element(tag, {name: value or "" for name, value in attrs}))
+
+    def handle_endtag(self, tag):
+        if tag in VOID_ELEMENTS:
+            return
+        if not self.stack or self.stack[-1].tag != tag:
+            open_tag = self.stack[-1].tag if self.stack else None
+            self.page.nesting_errors.append(f"</{tag}> closes <{open_tag}>")
+            return
+        element = self.stack.pop()
+        if tag == "script":
+            self.page.scripts.append(element)
+
+    def handle_data(self, data):
+        if self.stack:
+            self.stack[-1].text += data
+        if not self.stack or self.stack[-1].tag not in ("script", "style", "title"):
+            self.text_parts.append(data)
+
+
+def parse_page(text: str) -> ParsedPage:
+    parser = PageParser()
+    parser.feed(text)
+    parser.close()
+    for element in parser.stack:
+        parser.page.nesting_errors.append(f"<{element.tag}> never closed")
+    parser.page.text = "".join(parser.text_parts)
+    return parser.page
+
+
+def json_path(data: dict, path: str):
+    """Return the value at a dotted ``path`` such as ``totals.macs`` in the JSON report."""
+    value = data
+    for part in path.split("."):
+        value = value[part]
+    return value
