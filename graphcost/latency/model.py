@@ -12,7 +12,9 @@ For each kernel:
 Bytes are scaled to the device's data type (a float32 model on an fp16 GPU
 moves half the bytes, on an int8 NPU a quarter). An NPU kernel with an op
 the device does not support runs on the fallback CPU profile, and every
-tensor crossing between the two costs a transfer.
+tensor crossing between the two costs a transfer. A model quantized for the
+accelerator stays quantized on the CPU, so fallback kernels and transfers
+move the accelerator's bytes, at the CPU's rates.
 """
 
 from __future__ import annotations
@@ -182,7 +184,7 @@ def estimate_latency(model: Model, kernels: KernelResult, profile: HardwareProfi
     on_fallback = set()
     if fallback is not None:
         on_fallback = {kernel.id for kernel in kernels.kernels if not all(profile.fusion.supports(op) for op in kernel.op_types)}
-        fallback_scale = byte_scale(model, fallback)
+        fallback_scale = scale
         fallback_prices = seconds_per_unit(fallback)
     cache_left = profile.npu.weight_cache_bytes.value if profile.npu is not None else 0.0
 

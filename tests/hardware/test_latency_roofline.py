@@ -132,17 +132,17 @@ def test_npu_fallback_transfer_cost(npu_report):
     conv_in, softplus, conv_out = npu_report.latency.kernels
 
     # Two tensors cross: a (NPU -> CPU) and s (CPU -> NPU), each 8*16*16
-    # values. They are counted at the fallback's float32 size, 8,192 bytes
-    # each: 16,384 bytes / 1e9 bytes/s + 2 crossings * 10 us = 36.384 us.
-    assert softplus.transfer_s == pytest.approx(16_384 / 1e9 + 2 * 1e-5)
+    # values. The model stays int8 on the CPU, so each is 2,048 bytes:
+    # 4,096 bytes / 1e9 bytes/s + 2 crossings * 10 us = 24.096 us.
+    assert softplus.transfer_s == pytest.approx(4_096 / 1e9 + 2 * 1e-5)
     assert conv_in.transfer_s == 0
     assert conv_out.transfer_s == 0
     # On the test CPU, Softplus costs 3 ops per value: 6,144 / 5e8 = 12.288 us,
-    # above the 1.6384 us for its 16,384 bytes from L2, plus the CPU's 1 us overhead.
+    # above the 0.4096 us for its 4,096 int8 bytes from L2, plus the CPU's 1 us overhead.
     assert softplus.compute_s == pytest.approx(1.2288e-5)
-    assert softplus.memory_s == pytest.approx(1.6384e-6)
+    assert softplus.memory_s == pytest.approx(4.096e-7)
     assert softplus.overhead_s == pytest.approx(1e-6)
-    assert softplus.latency_s == pytest.approx(1.2288e-5 + 1e-6 + 3.6384e-5)
+    assert softplus.latency_s == pytest.approx(1.2288e-5 + 1e-6 + 2.4096e-5)
 
 
 def test_npu_supported_op_stays_on_npu(tmp_path, cpu_profile):
