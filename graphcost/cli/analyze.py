@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   graphcost analyze model.onnx --format json -o costs.json
   graphcost analyze model.onnx --top 10
   graphcost analyze models/ssdlite_mobilenet_v3_large.onnx --hw pixel1-cpu
+  graphcost analyze models/ssdlite_mobilenet_v3_large.onnx --hw pixel1-cpu --format html -o report.html
 """
 
 

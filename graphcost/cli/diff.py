@@ -12,6 +12,7 @@ from graphcost.report.diff_render import DIFF_FORMATS, render_diff
 
 EXAMPLES = """examples:
   graphcost diff models/ssdlite_mobilenet_v2.onnx models/ssdlite_mobilenet_v3_large.onnx --hw pixel1-cpu
+  graphcost diff models/ssdlite_mobilenet_v2.onnx models/ssdlite_mobilenet_v3_large.onnx --hw pixel1-cpu --format html -o diff.html
   graphcost explain models/ssdlite_mobilenet_v2.onnx models/ssdlite_mobilenet_v3_large_reduced.onnx --hw pixel-npu
 """
 

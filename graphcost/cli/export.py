@@ -58,7 +58,7 @@ def output_format(requested: str | None, path: str | None) -> str:
         return FORMAT_SUFFIXES[suffix]
     target = f"output file '{path}'" if path else "stdout"
     raise GraphcostError(
-        f"cannot tell the graph format for {target}; give --format {' or '.join(EXPORT_FORMATS)} "
+        f"cannot tell the graph format for {target}: give --format {' or '.join(EXPORT_FORMATS)}, "
         f"or an output file ending in {', '.join(FORMAT_SUFFIXES)}"
     )
 

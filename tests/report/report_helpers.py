@@ -138,11 +138,11 @@ class ParsedPage:
 
     def find(self, tag: str, **attributes: str) -> list[Element]:
         """Return the elements with ``tag`` whose attributes include ``attributes`` (``class_`` for class)."""
-        wanted = {key.rstrip("_").replace("_", "-"): value for key, value in attributes.items()}
+        expected = {key.rstrip("_").replace("_", "-"): value for key, value in attributes.items()}
         return [
             element
             for element in self.elements
-            if element.tag == tag and all(element.attributes.get(key) == value for key, value in wanted.items())
+            if element.tag == tag and all(element.attributes.get(key) == value for key, value in expected.items())
         ]
 
     def data(self) -> dict:

@@ -44,7 +44,7 @@ def read_graphml(text: str, tmp_path) -> nx.DiGraph:
 
 
 def dot_tokens(text: str) -> list[str]:
-    """Split DOT text into tokens; a quoted string becomes its decoded value prefixed with '"'.
+    """Split DOT text into tokens. A quoted string becomes its decoded value prefixed with '"'.
 
     Inside quotes a backslash escapes the next character; ``\\n`` is a newline.
     """
@@ -81,7 +81,9 @@ def dot_tokens(text: str) -> list[str]:
 def dot_statements(text: str) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], dict[str, str]]]:
     """Return the node and edge statements of a DOT digraph: id -> attributes, (tail, head) -> attributes."""
     tokens = dot_tokens(text)
-    assert tokens[0] == "digraph" and tokens[2] == "{" and tokens[-1] == "}"
+    assert tokens[0] == "digraph"
+    assert tokens[2] == "{"
+    assert tokens[-1] == "}"
     nodes, edges = {}, {}
     statement: list[str] = []
     for token in tokens[3:-1]:
@@ -99,7 +101,8 @@ def dot_statements(text: str) -> tuple[dict[str, dict[str, str]], dict[tuple[str
         elif len(head) == 3 and head[1] == "->":
             edges[(head[0].lstrip('"'), head[2].lstrip('"'))] = attributes
         else:
-            assert len(head) == 1 and head[0].startswith('"')
+            assert len(head) == 1
+            assert head[0].startswith('"')
             nodes[head[0][1:]] = attributes
         statement = []
     assert statement == []

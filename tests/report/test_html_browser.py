@@ -1,4 +1,4 @@
-"""HTML reports rendered by headless Chromium: the DOM it builds holds the charts, and the page logs nothing.
+"""HTML reports rendered by headless Chromium: the DOM it builds contains the charts, and the page logs nothing.
 
 Needs Debian's ``chromium`` package (``.ci/run`` installs it). Chromium gets
 every host name mapped to "not found" and its background networking off,
@@ -54,7 +54,7 @@ def run_chromium(arguments: list[str], folder: Path) -> subprocess.CompletedProc
 
 
 def render_in_chromium(html_text: str, folder: Path) -> tuple[str, str, Path]:
-    """Open ``html_text`` from a file in headless Chromium; return the dumped DOM, both runs' stderr, the screenshot.
+    """Open ``html_text`` from a file in headless Chromium and return the dumped DOM, both runs' stderr and the screenshot.
 
     The screenshot has a run of its own because with --dump-dom in the same
     run Chromium 156 took it before the long tables were painted.
@@ -89,7 +89,7 @@ def png_size_and_pixels(path: Path) -> tuple[int, int, bytes]:
 def check_screenshot(path: Path) -> None:
     width, height, pixels = png_size_and_pixels(path)
     assert (width, height) == WINDOW
-    # A blank page compresses to a handful of byte values; charts and tables give hundreds.
+    # A blank page decompresses to a handful of distinct byte values, while charts and tables give hundreds.
     assert len(set(pixels)) > 100
 
 

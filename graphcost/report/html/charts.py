@@ -89,7 +89,7 @@ def _ordered_classes(names) -> list[str]:
 
 @dataclass(frozen=True)
 class _BarMetric:
-    """What the per-kernel bar chart shows: a value per kernel id, in a display unit."""
+    """Values of the per-kernel bar chart, one per kernel id, and the display unit they are drawn in."""
 
     title: str
     axis_title: str
@@ -158,11 +158,11 @@ def kernel_bar_chart(report: AnalysisReport) -> str:
     bars = []
     for index, kernel in enumerate(kernels):
         raw = metric.values[kernel.id]
-        shown = raw * metric.scale
-        height = bottom - y_scale(shown)
-        if shown > 0:
+        displayed = raw * metric.scale
+        height = bottom - y_scale(displayed)
+        if displayed > 0:
             height = max(height, 1.0)  # keep a tiny nonzero value visible as a 1 px bar
-        text = f"#{index} {kernel.id} {kernel.label or kernel.kernel_class} ({kernel.kernel_class}) at {_first_node(kernel)}: {shown:,.3f} {metric.unit}"
+        text = f"#{index} {kernel.id} {kernel.label or kernel.kernel_class} ({kernel.kernel_class}) at {_first_node(kernel)}: {displayed:,.3f} {metric.unit}"
         if kernel.id in latency:
             item = latency[kernel.id]
             text += f", {item.bound}-bound on {item.device}"
@@ -256,7 +256,10 @@ def _roofs(report: AnalysisReport) -> list[_Roof]:
 
 
 def _roof_segment(roof: _Roof, peak: float, x_scale: LogScale, y_scale: LogScale) -> tuple[float, float, float, float] | None:
-    """Return the data-space segment (x1, y1, x2, y2) of a roof inside the plot; bandwidth roofs stop at ``peak``."""
+    """Return the data-space segment (x1, y1, x2, y2) of a roof inside the plot, or None when it misses the plot.
+
+    A bandwidth roof stops where it meets the compute roof ``peak``.
+    """
     if roof.flops_per_s is not None:
         return x_scale.low, roof.flops_per_s, x_scale.high, roof.flops_per_s
     bandwidth = roof.bytes_per_s
@@ -317,7 +320,7 @@ def _roofline_marks(points: list[RooflinePoint], x_scale: LogScale, y_scale: Log
 
 
 def _labelled_log_ticks(low: float, high: float) -> tuple[list[float], list[float]]:
-    """Return (labelled, unlabelled) ticks of a log axis; over at most two decades 2x and 5x get labels too."""
+    """Return (labelled, unlabelled) ticks of a log axis. Over at most two decades, 2x and 5x get labels too."""
     major, minor = log_ticks(low, high)
     if len(major) > 3:
         return major, minor
@@ -331,7 +334,7 @@ def roofline_chart(report: AnalysisReport) -> str:
     roofs = _roofs(report)
     profile = report.latency.profile
     peak = 2 * report.hardware.macs_per_s.value
-    # Axes in GFLOP/s; roofs and points are converted once here.
+    # The y axis is in GFLOP/s, so the roofs are converted once here.
     gigaflop_roofs = [
         _Roof(r.name, r.color, r.dash, r.flops_per_s / 1e9 if r.flops_per_s else None, r.bytes_per_s / 1e9 if r.bytes_per_s else None)
         for r in roofs
@@ -424,7 +427,7 @@ def waterfall_chart(report: DiffReport) -> str:
     for index, (name, kind, start, end, value) in enumerate(rows):
         y = top + index * row_height + (row_height - bar_height) / 2
         x1, x2 = sorted((x_scale(start * 1e3), x_scale(end * 1e3)))
-        shown = f"{value * 1e3:,.3f} ms" if kind == "total" else f"{value * 1e3:+,.3f} ms"
+        value_text = f"{value * 1e3:,.3f} ms" if kind == "total" else f"{value * 1e3:+,.3f} ms"
         attributes = {
             "class": "waterfall-bar",
             "x": x1,
@@ -436,9 +439,9 @@ def waterfall_chart(report: DiffReport) -> str:
             "data-kind": kind,
             "data-value": repr(value),
         }
-        bars.append(element("rect", attributes, _tooltip(f"{name}: {shown}")))
+        bars.append(element("rect", attributes, _tooltip(f"{name}: {value_text}")))
         bars.append(label(left - 8, y + bar_height - 4, name, "end"))
-        bars.append(label(max(x1, x2) + 6, y + bar_height - 4, shown, fill=MUTED_COLOR))
+        bars.append(label(max(x1, x2) + 6, y + bar_height - 4, value_text, fill=MUTED_COLOR))
         if index + 1 < len(rows):
             next_y = y + row_height
             connect_x = x_scale(end * 1e3)

@@ -1,6 +1,6 @@
 """Self-contained HTML pages of ``graphcost analyze`` and ``graphcost diff``.
 
-A page holds the text report's summary and tables, the charts as inline
+A page contains the text report's summary and tables, the charts as inline
 SVG, and the JSON report in ``<script type="application/json"
 id="graphcost-data">``. It references no script, font, style or image
 outside the file, so it opens the same with no network.
@@ -61,10 +61,10 @@ def json_script(data: dict) -> str:
 
 
 def _finite(value):
-    """Return ``value`` with infinite and NaN floats replaced by None, which strict JSON parsers require.
+    """Return ``value`` with infinite and NaN floats replaced by None, because strict JSON parsers reject them.
 
     NOTE: the arithmetic intensity of a kernel that moves no bytes is
-    infinite in the report; the embedded JSON holds null there.
+    infinite in the report, so the embedded JSON contains null there.
     """
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -97,7 +97,7 @@ def _page(title: str, kind: str, body: list[str], data: dict) -> str:
 
 
 def _figures(items: list[tuple[str, str, str, object]]) -> str:
-    """Return the key figures: (caption, shown text, path in the JSON report, exact value) each."""
+    """Return the key figures, each given as (caption, displayed text, path in the JSON report, exact value)."""
     cells = [
         f'<div><dt>{escape(caption)}</dt><dd data-json-path="{escape(path)}" data-value="{escape(repr(value))}">{escape(shown)}</dd></div>'
         for caption, shown, path, value in items
@@ -176,8 +176,9 @@ def _analysis_charts(report: AnalysisReport) -> list[str]:
 def render_analysis_html(report: AnalysisReport, group_by: str = "node", top: int | None = None) -> str:
     """Return the analysis report as one self-contained HTML page.
 
-    The ``group_by`` table comes first; the other groupings follow, folded.
-    ``top`` limits table rows as in the text report; charts show every kernel.
+    The ``group_by`` table comes first, and the other groupings follow
+    folded. ``top`` limits table rows as in the text report, while the
+    charts show every kernel.
     """
     table, shown, available = _analysis_table(report, group_by, top)
     summary = _summary_lines(report, shown, available)

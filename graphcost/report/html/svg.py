@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 FONT_SIZE = 12
-# Average glyph width of a sans-serif font, as a fraction of the font size;
-# only used to reserve room for labels, so an estimate is enough.
+# Average glyph width of a sans-serif font, as a fraction of the font size.
+# It only reserves room for labels, so an estimate is enough.
 GLYPH_WIDTH = 0.6
 AXIS_COLOR = "#444"
 GRID_COLOR = "#e3e3e3"
@@ -43,8 +43,8 @@ def _attribute_name(keyword: str) -> str:
 def element(name: str, attributes: dict[str, object] | None = None, content: str = "") -> str:
     """Return one SVG element as text.
 
-    Float attribute values are rounded to 0.01 (they are pixel coordinates);
-    pass exact numbers such as ``data-value`` as strings, e.g. ``repr(x)``.
+    Float attribute values are rounded to 0.01 because they are pixel
+    coordinates. Pass exact numbers such as ``data-value`` as strings, e.g. ``repr(x)``.
     ``content`` is inserted as is, so escape text with :func:`escape` first.
     Attributes whose value is None are left out.
     """
@@ -141,7 +141,7 @@ def log_ticks(low: float, high: float) -> tuple[list[float], list[float]]:
 
 
 def format_number(value: float) -> str:
-    """Format a tick value briefly: ``0.001``, ``2.5``, ``1,000``; exponent form outside 1e-3 to 1e6."""
+    """Format a tick value briefly (``0.001``, ``2.5``, ``1,000``), in exponent form outside 1e-3 to 1e6."""
     if value == 0:
         return "0"
     magnitude = abs(value)
@@ -213,7 +213,7 @@ def _swatch(item: LegendItem, x: float, y: float) -> str:
 
 
 def legend(items: Sequence[LegendItem], x: float, y: float, max_width: float) -> tuple[str, float]:
-    """Lay out ``items`` in rows from (x, y), wrapping at ``max_width``; return the SVG and the height used."""
+    """Lay out ``items`` in rows from (x, y), wrapping at ``max_width``, and return the SVG and the height used."""
     parts = []
     row_height = FONT_SIZE + 8
     cursor_x, cursor_y = x, y + FONT_SIZE
