@@ -155,9 +155,29 @@ def _movement_cases() -> list[MicroCase]:
     return cases
 
 
+def _overhead_cases() -> list[MicroCase]:
+    """Chains of tiny layers, whose time is mostly the fixed cost of each kernel."""
+    cases = []
+    for length in (4, 16):
+        graph = _Graph(16, 7)
+        tensor = "x"
+        for _ in range(length):
+            tensor = graph.node("Relu", [graph.conv(tensor, 16, 16, 1)])
+        cases.append(MicroCase(f"{length} tiny 1x1 convs 16ch 7px", "conv_1x1", graph.model(tensor)))
+        graph = _Graph(16, 7)
+        tensor = "x"
+        for _ in range(length):
+            tensor = graph.node("HardSwish", [graph.conv(tensor, 16, 16, 3, groups=16)])
+        cases.append(MicroCase(f"{length} tiny depthwise + h-swish 16ch 7px", "conv_depthwise", graph.model(tensor)))
+    return cases
+
+
 def microbenchmarks(quick: bool = False) -> list[MicroCase]:
     """Return the microbenchmark cases; ``quick`` keeps a handful, one or two per class, for smoke tests."""
-    cases = _conv_cases() + _elementwise_cases() + _pooling_cases() + _squeeze_excite_cases() + _fc_cases() + _movement_cases()
+    cases = (
+        _conv_cases() + _elementwise_cases() + _pooling_cases() + _squeeze_excite_cases() + _fc_cases()
+        + _movement_cases() + _overhead_cases()
+    )
     if not quick:
         return cases
     kept, per_class = [], {}
