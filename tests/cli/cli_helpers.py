@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import onnx
-import pytest
 from onnx import TensorProto, helper
 
-from conftest import parse_model
-from graphcost.cli import main
+from conftest import CliResult, parse_model
+from conftest import run_cli as run_main
 
 # Conv of the symbolic-batch model: 4 output channels * 8x8 positions * 3x3x3 taps per image.
 CONV_MACS_PER_IMAGE = 4 * 8 * 8 * 3 * 3 * 3
 
 # Seconds; generous because the subprocess imports onnx and analyzes a real model.
 SUBPROCESS_TIMEOUT = 300
-
-
-@dataclass
-class CliResult:
-    """Exit status and captured output of one CLI run."""
-
-    status: int
-    stdout: str
-    stderr: str
-
-    @property
-    def stderr_lines(self) -> list[str]:
-        return self.stderr.splitlines()
-
-
-def run_main(argv: list, capsys) -> CliResult:
-    """Call graphcost.cli.main in-process, taking the code of argparse's SystemExit as the exit status."""
-    try:
-        status = main([str(arg) for arg in argv])
-    except SystemExit as exit_request:
-        status = exit_request.code
-    captured = capsys.readouterr()
-    return CliResult(status, captured.out, captured.err)
 
 
 def run_subprocess(argv: list, cwd: Path) -> CliResult:
@@ -56,17 +30,6 @@ def run_subprocess(argv: list, cwd: Path) -> CliResult:
         check=False,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
-
-
-@pytest.fixture(autouse=True)
-def restore_graphcost_logger():
-    """Undo main()'s logging set-up after each test, because its handler writes to that test's capsys stream."""
-    logger = logging.getLogger("graphcost")
-    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
-    yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-    logger.propagate = propagate
 
 
 def conv_model_text() -> str:

@@ -14,11 +14,10 @@ import onnx
 import pytest
 
 import graphcost
-from cli_helpers import (  # noqa: F401  (restore_graphcost_logger is an autouse fixture)
+from cli_helpers import (
     CONV_MACS_PER_IMAGE,
     conv_model,
     matmul_model,
-    restore_graphcost_logger,
     run_main,
     run_subprocess,
     shared_batch_model,

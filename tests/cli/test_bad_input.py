@@ -11,12 +11,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from cli_helpers import (  # noqa: F401  (restore_graphcost_logger is an autouse fixture)
+from cli_helpers import (
     CliResult,
     conv_model,
     matmul_model,
     relu_model,
-    restore_graphcost_logger,
     run_main,
     run_subprocess,
 )

@@ -6,13 +6,10 @@ worked out by hand in the tests' comments.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 
-from graphcost.cli import main
+from conftest import CliResult, run_cli
 
 BUILTIN_PROFILES = ("pixel-npu", "pixel1-cpu", "pixel4-cpu", "pixel4-gpu", "x86-avx2-cpu")
 KERNEL_CLASSES = (
@@ -96,35 +93,3 @@ def write_text(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-@dataclass
-class CliResult:
-    """Exit status and captured output of one CLI run."""
-
-    status: int
-    stdout: str
-    stderr: str
-
-    @property
-    def stderr_lines(self) -> list[str]:
-        return self.stderr.splitlines()
-
-
-def run_cli(argv: list, capsys) -> CliResult:
-    """Call graphcost.cli.main in-process, taking the code of argparse's SystemExit as the exit status."""
-    try:
-        status = main([str(arg) for arg in argv])
-    except SystemExit as exit_request:
-        status = exit_request.code
-    captured = capsys.readouterr()
-    return CliResult(status, captured.out, captured.err)
-
-
-@pytest.fixture(autouse=True)
-def restore_graphcost_logger():
-    """Undo main()'s logging set-up after each test, because its handler writes to that test's capsys stream."""
-    logger = logging.getLogger("graphcost")
-    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
-    yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-    logger.propagate = propagate

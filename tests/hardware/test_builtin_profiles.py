@@ -11,7 +11,7 @@ import graphcost
 from conftest import REPO
 from graphcost.hardware import builtin_profile_names, load_profile
 from graphcost.hardware.writer import profile_to_toml
-from hw_helpers import BUILTIN_PROFILES, restore_graphcost_logger, run_cli  # noqa: F401  (autouse fixture)
+from hw_helpers import BUILTIN_PROFILES, run_cli
 
 EXPECTED_KIND_AND_DTYPE = {
     "pixel-npu": ("npu", "int8"),

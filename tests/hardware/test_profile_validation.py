@@ -8,11 +8,10 @@ import onnx
 import pytest
 
 from conftest import parse_model
-from hw_helpers import (  # noqa: F401  (restore_graphcost_logger is an autouse fixture)
+from hw_helpers import (
     CliResult,
     cpu_profile_text,
     npu_profile_text,
-    restore_graphcost_logger,
     run_cli,
     write_text,
 )

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 import onnx
-import pytest
 from onnx import TensorProto, helper
 
 import graphcost
-from conftest import REPO, TORCHVISION_MODELS
-from graphcost.cli import main
+from conftest import REPO, TORCHVISION_MODELS, CliResult, run_cli
 from graphcost.diff.compare import DiffReport, diff_models
 from graphcost.report import render
 from graphcost.report.diff_render import render_diff
@@ -40,38 +37,6 @@ HOSTILE_INPUT = 'in"put<1>&'
 
 # Elements HTML defines as void: they have no end tag.
 VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
-
-
-@dataclass
-class CliResult:
-    status: int
-    stdout: str
-    stderr: str
-
-    @property
-    def stderr_lines(self) -> list[str]:
-        return self.stderr.splitlines()
-
-
-def run_cli(argv: list, capsys) -> CliResult:
-    """Call graphcost.cli.main in-process; argparse's SystemExit code counts as the exit status."""
-    try:
-        status = main([str(arg) for arg in argv])
-    except SystemExit as exit_request:
-        status = exit_request.code
-    captured = capsys.readouterr()
-    return CliResult(status, captured.out, captured.err)
-
-
-@pytest.fixture(autouse=True)
-def restore_graphcost_logger():
-    """Undo main()'s logging set-up after each test, because its handler writes to that test's capsys stream."""
-    logger = logging.getLogger("graphcost")
-    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
-    yield
-    logger.handlers[:] = handlers
-    logger.setLevel(level)
-    logger.propagate = propagate
 
 
 @functools.cache

@@ -12,13 +12,12 @@ import pytest
 import graphcost
 from conftest import parse_model
 from graphcost.report.export import dot_text, graphml_text, kernel_graph, op_graph
-from report_helpers import (  # noqa: F401  (restore_graphcost_logger is an autouse fixture)
+from report_helpers import (
     HOSTILE_INPUT,
     HOSTILE_NAME,
     MOBILENET_V2,
     SSDLITE,
     hostile_model,
-    restore_graphcost_logger,
     run_cli,
 )
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from report_helpers import (  # noqa: F401  (restore_graphcost_logger is an autouse fixture)
+from report_helpers import (
     ANALYSIS_CASES,
     DIFF_PROFILE,
     HOSTILE_INPUT,
@@ -21,7 +21,6 @@ from report_helpers import (  # noqa: F401  (restore_graphcost_logger is an auto
     hostile_html,
     json_path,
     parse_page,
-    restore_graphcost_logger,
     run_cli,
 )
 
