@@ -46,7 +46,7 @@ def dtype_name(elem_type: int) -> str:
 
 
 class TensorKind(str, enum.Enum):
-    """Where a tensor's value comes from."""
+    """Origin of a tensor's value."""
 
     INPUT = "input"  # a runtime input of the graph
     ACTIVATION = "activation"  # computed at run time by a node

@@ -3,7 +3,7 @@
 Every case is float32 at batch 1 with zero weights (the kernels' speed does
 not depend on the values; zeros also keep the models tiny). The shapes are
 the layer shapes of MobileNetV2/V3 and SSDLite, at several resolutions and
-channel counts, so the fit sees the sizes those networks run.
+channel counts, so the fit covers the sizes those networks run.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def read_trace(path: str) -> tuple[str, object]:
 
 
 def match_onnxruntime(events: list[dict], kernels: KernelResult, byte_scale: float) -> TraceMatch:
-    """One fit sample per kernel whose ops appear by name in the onnxruntime trace."""
+    """Return one fit sample per kernel whose ops appear by name in the onnxruntime trace."""
     times = node_times_from_trace(events)
     kernel_of = {node: kernel for kernel in kernels.kernels for node in kernel.nodes}
     measured: dict[str, float] = {}
@@ -117,7 +117,7 @@ def match_onnxruntime(events: list[dict], kernels: KernelResult, byte_scale: flo
 
 
 def match_tflite(rows: list[dict], kernels: KernelResult, byte_scale: float) -> TraceMatch:
-    """One fit sample per TensorFlow Lite op type: its total time against the kernels of its classes."""
+    """Return one fit sample per TensorFlow Lite op type: its total time against the kernels of its classes."""
     totals: dict[str, float] = {}
     unmatched: dict[str, float] = {}
     for row in rows:

@@ -1,4 +1,4 @@
-"""``graphcost explain``: the attribution of a diff, told in plain English."""
+"""``graphcost explain``: the attribution of a diff, written as plain English."""
 
 from __future__ import annotations
 

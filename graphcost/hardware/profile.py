@@ -63,7 +63,7 @@ class MemoryLevel:
 
 @dataclass(frozen=True)
 class NpuSection:
-    """What an accelerator cannot run itself, and what handing work back costs."""
+    """Accelerator limits: the ops it runs, its weight cache, and the cost of handing work to the CPU."""
 
     weight_cache_bytes: Sourced
     fallback: str

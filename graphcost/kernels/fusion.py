@@ -1,6 +1,6 @@
 """Group the op graph into the kernels a device runs, and cost each kernel.
 
-Patterns say what may fuse; the device's FusionRules say what does. A
+Patterns find what may fuse, and the device's FusionRules decide what does. A
 tensor made and read only inside one kernel costs no memory traffic. A
 kernel writes every tensor that a node outside it reads, or that is a graph
 output. Layers and activations fuse only across tensors with a single

@@ -2,12 +2,13 @@
 
 Once each kernel's bound (compute or memory) is fixed, the latency of a run
 is linear in the prices of the profile's parameters (seconds per MAC, per
-operation, per byte, per kernel). The fit alternates: take the bounds under
-the current prices, solve a linear least-squares problem in the prices'
-relative changes, ridge-regularised toward the starting profile so that
-parameters the data cannot pin stay where they were, and repeat until the
-bounds stop changing. Errors are relative, so short and long runs weigh the
-same; a sample's ``weight`` multiplies its error.
+operation, per byte, per kernel). The fit therefore alternates. It takes
+the bounds under the current prices and solves a linear least-squares
+problem in the prices' changes relative to the starting profile. A small
+ridge term pulls toward the start, so parameters the data cannot pin stay
+where they were. It repeats until the bounds stop changing. Errors are
+relative, so short and long runs weigh the same, and a sample's ``weight``
+multiplies its error.
 """
 
 from __future__ import annotations
