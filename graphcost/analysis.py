@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 import onnx
 
-from graphcost.costs import CONTROL_INPUTS, CostStatus, MissingShapeError, NodeContext, OpCost, lookup
+from graphcost.costs import CONTROL_INPUTS, CostStatus, MissingShapeError, NodeContext, OpCost, ShapeMismatchError, lookup
+from graphcost.errors import ShapeError
 from graphcost.hardware import HardwareProfile, load_profile
 from graphcost.kernels import DEFAULT_FUSION, FusionRules, build_kernels
 from graphcost.latency import estimate_latency
@@ -48,6 +49,7 @@ class _Coster:
         self.uncosted: Counter[str] = Counter()
         self._roots: dict[str, frozenset[str]] = {}
         self._claimed: set[str] = set()
+        self.subgraph_roots: list[str] = []  # weights read inside the If/Loop/Scan bodies costed so far
         self._producers = {
             name: key for key, data in model.graph.nodes(data=True) for name in data["outputs"] if name
         }
@@ -140,11 +142,17 @@ class _Coster:
             return function(context)
         except MissingShapeError as error:
             return OpCost(status=CostStatus.UNCOSTED, reason=f"shape of tensor '{error.tensor_name}' is unknown")
+        except ShapeMismatchError as error:
+            raise ShapeError(
+                f"{self.model.source}: node '{node.name}' ({node.op_type}): {error}; the model's shapes are "
+                "inconsistent, so check --input-shape against the model's inputs"
+            ) from None
 
     def cost_subgraph(self, graph: onnx.GraphProto) -> SubgraphCost:
         total = SubgraphCost()
         for node in graph.node:
-            cost, _, _, _ = self.cost_node(node)
+            cost, roots, _, _ = self.cost_node(node)
+            self.subgraph_roots.extend(roots)
             if cost.status is CostStatus.UNCOSTED:
                 self.uncosted[node.op_type] += 1
             total.macs += cost.macs
@@ -193,10 +201,12 @@ def analyze_model(model: Model, fusion: FusionRules | None = None, hw: HardwareP
         data = model.graph.nodes[key]
         if not data["live"]:
             continue
+        coster.subgraph_roots = []
         cost, roots, _, outputs = coster.cost_node(data["proto"])
         if cost.status is CostStatus.UNCOSTED:
             coster.uncosted[data["op_type"]] += 1
-        param_count, param_bytes = coster.claim_params(roots)
+        # Weights of both If branches are stored, so both count as parameters.
+        param_count, param_bytes = coster.claim_params(roots + coster.subgraph_roots)
         row = NodeCost(
             key=key,
             onnx_name=data["onnx_name"],

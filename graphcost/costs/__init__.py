@@ -10,7 +10,7 @@ from graphcost.costs import (  # noqa: F401 - imported to register their formula
     pooling,
     recurrent,
 )
-from graphcost.costs.context import MissingShapeError, NodeContext
+from graphcost.costs.context import MissingShapeError, NodeContext, ShapeMismatchError
 from graphcost.costs.registry import CONTROL_INPUTS, COST_FUNCTIONS, CostStatus, OpCost, lookup, register
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "CostStatus",
     "MissingShapeError",
     "NodeContext",
+    "ShapeMismatchError",
     "OpCost",
     "lookup",
     "register",

@@ -20,6 +20,10 @@ class MissingShapeError(Exception):
         self.tensor_name = tensor_name
 
 
+class ShapeMismatchError(Exception):
+    """Input shapes that the op cannot combine, such as a conv whose input channels differ from its weight's."""
+
+
 @dataclass
 class NodeContext:
     """Typed view of one node for a cost function.

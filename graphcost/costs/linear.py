@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from graphcost.costs.context import NodeContext
+from graphcost.costs.context import NodeContext, ShapeMismatchError
 from graphcost.costs.registry import OpCost, register
 
 
@@ -16,6 +16,9 @@ def gemm(ctx: NodeContext) -> OpCost:
     m = a_shape[1] if ctx.attr("transA", 0) else a_shape[0]
     k = a_shape[0] if ctx.attr("transA", 0) else a_shape[1]
     n = b_shape[0] if ctx.attr("transB", 0) else b_shape[1]
+    k_of_b = b_shape[1] if ctx.attr("transB", 0) else b_shape[0]
+    if k != k_of_b:
+        raise ShapeMismatchError(f"A has shape {list(a_shape)} and B {list(b_shape)}: their inner dims {k} and {k_of_b} differ")
     # Adding C is one operation per output element; alpha and beta other
     # than 1 scale the product and C, one multiply per output element each.
     elementwise = 0
@@ -32,7 +35,12 @@ def matmul_macs(a_shape: tuple[int, ...], b_shape: tuple[int, ...]) -> int:
     """Return the MACs of numpy-style matmul, with broadcast batch dims and 1-D operands."""
     a = (1,) + a_shape if len(a_shape) == 1 else a_shape
     b = b_shape + (1,) if len(b_shape) == 1 else b_shape
-    batch = np.broadcast_shapes(a[:-2], b[:-2])
+    if a[-1] != b[-2]:
+        raise ShapeMismatchError(f"A has shape {list(a_shape)} and B {list(b_shape)}: their inner dims {a[-1]} and {b[-2]} differ")
+    try:
+        batch = np.broadcast_shapes(a[:-2], b[:-2])
+    except ValueError:
+        raise ShapeMismatchError(f"batch dims of {list(a_shape)} and {list(b_shape)} do not broadcast") from None
     return math.prod(batch) * a[-2] * a[-1] * b[-1]
 
 

@@ -25,7 +25,7 @@ import networkx as nx
 import onnx
 import onnx.inliner
 
-from graphcost.errors import ModelLoadError
+from graphcost.errors import InputShapeError, ModelLoadError
 from graphcost.load.reader import STANDARD_DOMAINS, check_model_structure, read_model, run_checker
 from graphcost.load.working_copy import (
     apply_input_shapes,
@@ -74,6 +74,9 @@ def _normalize_input_shapes(input_shapes) -> dict[str | None, tuple[int, ...]]:
     parsed: dict[str | None, tuple[int, ...]] = {}
     for text in input_shapes:
         name, dims = parse_input_shape(text)
+        if name in parsed:
+            label = f"input '{name}'" if name else "the model's input"
+            raise InputShapeError(f"--input-shape gives {label} twice ({parsed[name]} and {dims}); give it once")
         parsed[name] = dims
     return parsed
 

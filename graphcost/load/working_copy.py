@@ -78,9 +78,11 @@ def topological_node_order(model: onnx.ModelProto, source: str) -> list[int]:
 
 
 def _copy_initializer(initializer: onnx.TensorProto, target: onnx.TensorProto) -> None:
+    """Copy a small inline initializer whole; of any other, only its name, type and dims."""
     if math.prod(initializer.dims) <= SMALL_INITIALIZER_ELEMENTS and initializer.data_location != onnx.TensorProto.EXTERNAL:
         target.CopyFrom(initializer)
         return
+    # External and large tensors keep no data here; value folding skips them.
     target.name = initializer.name
     target.data_type = initializer.data_type
     target.dims.extend(initializer.dims)

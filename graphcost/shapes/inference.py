@@ -174,8 +174,12 @@ def infer_shapes(model: onnx.ModelProto, source: str) -> ShapeResult:
     result = ShapeResult()
     folder = ValueFolder(list(model.opset_import))
     for initializer in model.graph.initializer:
-        if initializer.data_location != onnx.TensorProto.EXTERNAL and math.prod(initializer.dims) <= 4096:
+        if initializer.data_location == onnx.TensorProto.EXTERNAL or math.prod(initializer.dims) > 4096:
+            continue
+        try:
             folder.values[initializer.name] = onnx.numpy_helper.to_array(initializer)
+        except ValueError:
+            continue  # stored without data (its data is external or was left out of the working copy)
     for round_index in range(MAX_ROUNDS):
         try:
             inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=True)

@@ -25,5 +25,7 @@ def parse_input_shape(text: str) -> tuple[str | None, tuple[int, ...]]:
     except ValueError:
         raise InputShapeError(f"--input-shape '{text}' is not a shape; {SYNTAX_HINT}") from None
     if any(dim < 0 for dim in dims):
-        raise InputShapeError(f"--input-shape '{text}' has a negative dim; dims must be >= 0")
+        raise InputShapeError(f"--input-shape '{text}' has a negative dim; every dim must be at least 1")
+    if any(dim == 0 for dim in dims):
+        raise InputShapeError(f"--input-shape '{text}' has a zero dim; every dim must be at least 1")
     return name, dims

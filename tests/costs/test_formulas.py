@@ -477,3 +477,20 @@ def test_fp16_bytes():
     # A float16 conv: 2 bytes per element everywhere.
     row = only_row("g (float16[1,2,4,4] x) => (float16 y) <float16[3,2,1,1] w> { y = Conv(x, w) }", "Conv")
     assert (row.read_bytes, row.weight_bytes, row.write_bytes) == (64, 12, 96)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # 4 input channels against a weight made for 3.
+        ("g (float[1,4,8,8] x) => (float y) <float[2,3,1,1] w> { y = Conv(x, w) }", "needs 3 input channels"),
+        # Inner dims 9 and 7 differ.
+        ("g (float[2,9] x) => (float y) <float[7,11] w> { y = MatMul(x, w) }", "inner dims 9 and 7 differ"),
+        ("g (float[2,9] x) => (float y) <float[7,11] w> { y = Gemm(x, w) }", "inner dims 9 and 7 differ"),
+    ],
+)
+def test_inconsistent_shapes_rejected(text, message):
+    from graphcost.errors import ShapeError
+
+    with pytest.raises(ShapeError, match=message):
+        graphcost.analyze(parse_model(text))

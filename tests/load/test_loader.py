@@ -232,6 +232,8 @@ def test_if_counts_more_expensive_branch():
     # then: 1x16 @ 16x32 = 512 MACs; else: 16 element-wise ops.
     assert row.macs == 512
     assert "then_branch" in row.reason
+    # The then branch's weight is stored in the model: 512 parameters.
+    assert report.totals.param_count == 512
     assert report.assumptions()
 
 
@@ -323,3 +325,29 @@ def test_shape_derived_constant_bytes_counted():
     assert add_row.weight_bytes == 24
     assert add_row.param_count == 0
     assert report.totals.param_count == 0
+
+
+def test_small_external_tensors(tmp_path):
+    # onnx.save moves every tensor of 1 kB or more to the data file, small
+    # biases included; their data is never read, their dims are enough.
+    weight = numpy_helper.from_array(np.zeros((4096, 64), np.float32), "w")
+    bias = numpy_helper.from_array(np.zeros(4096, np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)],
+        "external_small",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [weight, bias],
+    )
+    path = tmp_path / "ext.onnx"
+    onnx.save(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+        path,
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="ext.data",
+    )
+    report = graphcost.analyze(path)
+    # 1 x 4096 outputs, 64 MACs each; 4096 x 64 + 4096 params.
+    assert report.totals.macs == 262_144
+    assert report.totals.param_count == 266_240
