@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from graphcost.diff.attribution import METRICS, Attribution, Variants, attribute
@@ -9,6 +10,8 @@ from graphcost.diff.stages import kernel_stages, stage_order
 from graphcost.hardware import HardwareProfile, load_profile
 from graphcost.load import Model, load
 from graphcost.results import AnalysisReport
+
+logger = logging.getLogger(__name__)
 
 STAGE_FIELDS = ("macs", "param_count", "bytes_moved", "kernels", "latency_s")
 
@@ -125,6 +128,11 @@ def what_if(path, hw: HardwareProfile | str, remove_se: bool, relu: bool, no_fus
     if remove_se and relu:
         removed_options.append(frozenset({"squeeze_excite", "activation"}))
     rows = []
+    patterns = variants.evaluation(frozenset(), True).report.patterns.counts()
+    if remove_se and not patterns.get("squeeze_excite"):
+        logger.warning("%s has no squeeze-excite block graphcost recognises; --remove-se changes nothing", model.source)
+    if relu and not (patterns.get("h_swish") or patterns.get("h_sigmoid")):
+        logger.warning("%s has no h-swish or h-sigmoid graphcost recognises; --activation relu changes nothing", model.source)
     for removed in removed_options:
         for fused in (True, False) if no_fusion else (True,):
             evaluation = variants.evaluation(removed, fused)

@@ -15,7 +15,8 @@ def _name(source: str) -> str:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:+.1f} ms"
+    value = round(seconds * 1e3, 1)
+    return f"{value + 0.0:+.1f} ms"  # + 0.0 turns -0.0 into 0.0
 
 
 def explain(report: DiffReport) -> str:
@@ -23,11 +24,18 @@ def explain(report: DiffReport) -> str:
     latency = report.attributions["latency_s"]
     macs = report.attributions["macs"]
     a_name, b_name = _name(report.a.source), _name(report.b.source)
+    if a_name == b_name:
+        a_name, b_name = f"A ({a_name})", f"B ({b_name})"
     relative = latency.delta / latency.a_total if latency.a_total else 0.0
-    verdict = "faster" if latency.delta < 0 else "slower"
+    if latency.delta == 0:
+        comparison = "the same"
+    elif latency.a_total:
+        comparison = f"{abs(relative) * 100:.1f}% {'faster' if latency.delta < 0 else 'slower'} ({_ms(latency.delta)})"
+    else:
+        comparison = f"slower by {_ms(latency.delta)}"
     paragraphs = [
         f"On {report.profile}, {b_name} takes {latency.b_total * 1e3:.1f} ms and {a_name} {latency.a_total * 1e3:.1f} ms: "
-        f"{b_name} is {abs(relative) * 100:.1f}% {verdict} ({_ms(latency.delta)})."
+        f"{b_name} is {comparison}."
     ]
 
     architecture = {name: value for name, value in latency.components.items() if name not in (SE, ACTIVATIONS, "fusion")}
@@ -50,10 +58,14 @@ def explain(report: DiffReport) -> str:
     swish_counts = report.pattern_counts().get("h_swish", (0, 0))
     if swish_counts != (0, 0) or abs(activation) > 0:
         fusion_share = activation - activation_unfused
+        if fusion_share >= 0:
+            fusion_clause = f"so {abs(fusion_share) * 1e3:.1f} ms of their cost is fusion this device does not do for them"
+        else:
+            fusion_clause = f"so this device's fusion saves {abs(fusion_share) * 1e3:.1f} ms on them"
         paragraphs.append(
             f"h-swish and h-sigmoid ({swish_counts[0]} h-swish in {a_name}, {swish_counts[1]} in {b_name}) contribute "
             f"{_ms(activation)} against ReLU here; with every op as its own kernel they would contribute "
-            f"{_ms(activation_unfused)}, so {_ms(fusion_share)} of their cost is fusion this device does not do for them."
+            f"{_ms(activation_unfused)}, {fusion_clause}."
         )
     fusion = latency.components["fusion"]
     paragraphs.append(

@@ -42,15 +42,23 @@ def _input_height(model: Model) -> int | None:
 def _head_nodes(view: GraphView, order: list[str], classifier: set[str], patterns: PatternResult) -> set[str]:
     """Prediction convs, the layer feeding only each of them, and the reshaping after them.
 
-    A conv after global pooling belongs to the classifier, not to a head. An
+    A conv after global pooling belongs to the classifier, not to a head, and a
+    model with fewer than two prediction convs has no heads. An
     SSDLite head is a depthwise layer and a 1x1 prediction conv; the
     depthwise layer joins the head when the prediction conv alone reads it.
     """
     layers = {match.output: match for match in patterns.matches if match.kind in ("conv_block", "fc_block")}
+    predictions = [
+        key
+        for key in order
+        if key not in classifier and view.op(key) == "Conv" and feeds_prediction_only(view, view.output(key))
+    ]
+    # A detector predicts from several convs (box and class, on several maps);
+    # a single conv before the output is just the network's last layer.
+    if len(predictions) < 2:
+        return set()
     heads: set[str] = set()
-    for key in order:
-        if key in classifier or view.op(key) != "Conv" or not feeds_prediction_only(view, view.output(key)):
-            continue
+    for key in predictions:
         heads.add(key)
         feeding = layers.get(view.inputs(key)[0])
         if feeding is not None and view.consumers(feeding.output) == [key]:

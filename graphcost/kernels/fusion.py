@@ -31,6 +31,7 @@ _MOVEMENT_OPS = frozenset(
     {"Transpose", "Concat", "Split", "Slice", "Pad", "Gather", "GatherElements", "GatherND", "Expand", "Tile",
      "DepthToSpace", "SpaceToDepth", "Resize", "Upsample", "ScatterND", "ScatterElements", "Cast", "CastLike"}
 )
+_ACTIVATION_KINDS = ("h_swish", "h_sigmoid", "swish", "relu6")
 _CONV_CLASSES = {"pointwise": "conv_1x1", "depthwise": "conv_depthwise", "regular": "conv"}
 
 
@@ -83,6 +84,7 @@ class KernelResult:
     def to_dict(self) -> dict:
         return {
             "fusion_rules": self.rules.name,
+            "bytes_moved": sum(kernel.bytes_moved for kernel in self.kernels),
             "kernels": [kernel.to_dict() for kernel in self.kernels],
             "unfused_patterns": [item.to_dict() for item in self.unfused],
         }
@@ -183,14 +185,17 @@ class _Fuser:
 
     def fuse_residual(self, layer_outputs: dict[str, str]) -> None:
         """Fuse an Add into the conv kernel whose output it alone reads."""
+        in_activations = {node for match in self.patterns.matches if match.kind in _ACTIVATION_KINDS for node in match.nodes}
         for key in self.order:
-            if self.op(key) != "Add":
+            inputs = [name for name in self.graph.nodes[key]["inputs"] if name]
+            # A residual Add sums two run-time tensors; x + 3 inside an h-sigmoid is not one.
+            if self.op(key) != "Add" or key in in_activations or len(inputs) != 2:
                 continue
-            for tensor in self.graph.nodes[key]["inputs"]:
+            if any(self.model.tensors[name].is_constant for name in inputs):
+                continue
+            for tensor in inputs:
                 conv = layer_outputs.get(tensor)
                 if conv is None or self.groups.same(conv, key) or self.readers.get(tensor) != [key]:
-                    continue
-                if self.model.tensors[tensor].is_constant:
                     continue
                 rule = None if self.rules.conv_residual_add else "residual Add in the conv epilogue"
                 kernel = self.groups.members(conv)
@@ -252,10 +257,11 @@ class _Fuser:
             source, target = kernel_of.get(producer), kernel_of.get(consumer)
             if source is None or target is None or source == target:
                 continue
-            if graph.has_edge(source, target):
-                graph.edges[source, target]["tensors"].extend(data["tensors"])
-            else:
-                graph.add_edge(source, target, tensors=list(data["tensors"]))
+            if not graph.has_edge(source, target):
+                graph.add_edge(source, target, tensors=[])
+            carried = graph.edges[source, target]["tensors"]
+            # Two ops of one kernel may read the same tensor; the edge carries it once.
+            carried.extend(tensor for tensor in data["tensors"] if all(tensor.name != other.name for other in carried))
         return KernelResult(self.rules, kernels, graph, self.unfused)
 
     def _kernel(self, kernel_id: str, nodes: list[str]) -> Kernel:

@@ -210,3 +210,36 @@ def test_conv_output_shared_reported():
     result = kernels(text, DEFAULT_FUSION)
     assert len(result.kernels) == 3
     assert any("'c' is read by 2 nodes" in item.reason for item in result.unfused)
+
+
+def test_h_sigmoid_add_is_not_residual():
+    # x + 3 inside an h-sigmoid adds a constant: not a residual Add, so a
+    # device that fuses residual Adds into convs leaves it alone.
+    text = """
+    g (float[1,8,4,4] x) => (float y) <float[8,8,1,1] w, float three = {3.0}, float zero = {0.0}, float sixth = {0.16666667}, float six = {6.0}> {
+      c = Conv(x, w)
+      a = Add(c, three)
+      k = Clip(a, zero, six)
+      y = Mul(k, sixth)
+    }
+    """
+    rules = FusionRules("residual", conv_residual_add=True)
+    result = kernels(text, rules)
+    assert [kernel.op_types for kernel in result.kernels] == [["Conv"], ["Add", "Clip", "Mul"]]
+    assert not any(item.kind == "residual_add" for item in result.unfused)
+
+
+def test_kernel_edge_carries_tensor_once():
+    # Both ops of the h-swish kernel read the conv output; the edge lists it once.
+    text = """
+    g (float[1,8,4,4] x) => (float y) <float[8,8,1,1] w, float three = {3.0}, float zero = {0.0}, float six = {6.0}> {
+      c = Conv(x, w)
+      a = Add(c, three)
+      k = Clip(a, zero, six)
+      p = Mul(c, k)
+      y = Div(p, six)
+    }
+    """
+    result = kernels(text, DEFAULT_FUSION)
+    (edge,) = result.graph.edges(data=True)
+    assert [tensor.name for tensor in edge[2]["tensors"]] == ["c"]
