@@ -45,7 +45,7 @@ class Measurement:
     runs: int
 
 
-def _session(model: onnx.ModelProto, threads: int, profile_path: str | None = None):
+def _session(model: onnx.ModelProto, threads: int, profile_path: str | None = None, source: str = "the model"):
     onnxruntime = import_onnxruntime()
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -59,16 +59,38 @@ def _session(model: onnx.ModelProto, threads: int, profile_path: str | None = No
         return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise GraphcostError(f"onnxruntime cannot load the model: {first_line}") from None
+        raise GraphcostError(f"{source}: onnxruntime cannot load the model: {first_line}") from None
+
+
+_ORT_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(int16)": np.int16,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(uint16)": np.uint16,
+    "tensor(bool)": np.bool_,
+}
 
 
 def _feeds(session, input_shapes: dict[str, tuple[int, ...]] | None) -> dict[str, np.ndarray]:
+    """Random inputs of each input's type: normal values for floats, small non-negative ones for integers."""
     rng = np.random.default_rng(0)
     feeds = {}
     for info in session.get_inputs():
         shape = (input_shapes or {}).get(info.name) or [d if isinstance(d, int) and d > 0 else 1 for d in info.shape]
-        element = {"tensor(float)": np.float32, "tensor(float16)": np.float16, "tensor(int64)": np.int64}.get(info.type, np.float32)
-        feeds[info.name] = rng.standard_normal(shape).astype(element)
+        element = _ORT_TYPES.get(info.type)
+        if element is None:
+            raise GraphcostError(f"input '{info.name}' has type {info.type}, which graphcost cannot fill to measure the model")
+        if np.issubdtype(element, np.floating):
+            feeds[info.name] = rng.standard_normal(shape).astype(element)
+        elif element is np.bool_:
+            feeds[info.name] = rng.integers(0, 2, shape).astype(np.bool_)
+        else:
+            feeds[info.name] = rng.integers(0, 8, shape).astype(element)
     return feeds
 
 
@@ -79,9 +101,10 @@ def measure(
     repeats: int = 15,
     min_time_s: float = 0.0,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
+    source: str = "the model",
 ) -> Measurement:
     """Run ``model`` ``warmup`` times, then at least ``repeats`` times (and ``min_time_s``); return the median."""
-    session = _session(model, threads)
+    session = _session(model, threads, source=source)
     feeds = _feeds(session, input_shapes)
     for _ in range(warmup):
         session.run(None, feeds)
@@ -94,13 +117,13 @@ def measure(
     return Measurement(statistics.median(times), min(times), len(times))
 
 
-def profile_node_times(model: onnx.ModelProto, threads: int = 1, runs: int = 10) -> dict[str, dict]:
+def profile_node_times(model: onnx.ModelProto, threads: int = 1, runs: int = 10, source: str = "the model") -> dict[str, dict]:
     """Run ``model`` with onnxruntime's profiler; return node name -> {op_type, mean_s}.
 
     Times are the mean over ``runs`` runs after one warm-up run.
     """
     with tempfile.TemporaryDirectory() as folder:
-        session = _session(model, threads, os.path.join(folder, "ort_profile"))
+        session = _session(model, threads, os.path.join(folder, "ort_profile"), source)
         feeds = _feeds(session, None)
         session.run(None, feeds)
         for _ in range(runs):

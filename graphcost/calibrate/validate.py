@@ -28,7 +28,7 @@ def validate_model(path: str, profile: HardwareProfile, threads: int = 1, per_op
     """Measure ``path`` with onnxruntime and compare with the prediction on ``profile``."""
     model = load(path, input_shapes)
     report = analyze_model(model, hw=profile)
-    timing = measure(model.proto, threads=threads, warmup=5, repeats=20, min_time_s=0.5)
+    timing = measure(model.proto, threads=threads, warmup=5, repeats=20, min_time_s=0.5, source=str(path))
     row = ValidationRow(os.path.basename(str(path)), report.latency.total_s, timing.median_s)
     if per_op:
         predicted: dict[str, float] = {}
@@ -38,7 +38,7 @@ def validate_model(path: str, profile: HardwareProfile, threads: int = 1, per_op
             for node in kernel.nodes:
                 kernel_op[node] = kernel.op_types[0]
         measured: dict[str, float] = {}
-        for name, entry in profile_node_times(model.proto, threads=threads).items():
+        for name, entry in profile_node_times(model.proto, threads=threads, source=str(path)).items():
             op_type = kernel_op.get(_ORT_NAME_SUFFIX.sub("", name), f"{entry['op_type']} (onnxruntime only)")
             measured[op_type] = measured.get(op_type, 0.0) + entry["mean_s"]
         for op_type in sorted(set(predicted) | set(measured), key=lambda op: -measured.get(op, 0.0)):

@@ -37,13 +37,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for module in SUBCOMMANDS:
         module.add_parser(subparsers)
+    for name, command_parser in subparsers.choices.items():
+        _set_command_parser(command_parser)
     return parser
+
+
+def _set_command_parser(command_parser: argparse.ArgumentParser) -> None:
+    """Record on every leaf parser which parser reports its usage errors."""
+    nested = [action for action in command_parser._actions if isinstance(action, argparse._SubParsersAction)]
+    if not nested:
+        command_parser.set_defaults(command_parser=command_parser)
+        return
+    for child in nested[0].choices.values():
+        _set_command_parser(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status (0 success, 2 bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Report the error against the subcommand, whose help lists its options.
+        command_parser = getattr(args, "command_parser", parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2

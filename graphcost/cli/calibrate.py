@@ -12,7 +12,7 @@ from tabulate import tabulate
 from graphcost.calibrate.run import calibrate_from_trace, calibrate_onnxruntime
 from graphcost.calibrate.validate import validate_model
 from graphcost.cli.analyze import add_input_shape_option
-from graphcost.cli.common import add_common_options, positive_int, write_output
+from graphcost.cli.common import add_common_options, check_writable, positive_int, write_output
 from graphcost.errors import GraphcostError
 from graphcost.hardware import load_profile
 from graphcost.hardware.writer import profile_to_toml
@@ -71,6 +71,7 @@ def _progress(index: int, total: int, label: str) -> None:
 
 
 def run_calibrate(args: argparse.Namespace) -> int:
+    check_writable(args.output, "the profile")
     name = args.name or os.path.splitext(os.path.basename(args.output))[0]
     command = "graphcost " + " ".join(shlex.quote(part) for part in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else "graphcost calibrate"
     base = load_profile(args.base)
@@ -85,7 +86,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     else:
         progress = _progress if sys.stderr.isatty() and not args.quiet else None
         calibration = calibrate_onnxruntime(base, name, command, args.threads, args.quick, progress)
-    write_output(profile_to_toml(calibration.profile), args.output, sys.stdout)
+    write_output(profile_to_toml(calibration.profile), args.output, sys.stdout, what="the profile")
     print(f"wrote {args.output}: {calibration.residual_summary()}")
     return 0
 
@@ -97,10 +98,15 @@ def run_validate(args: argparse.Namespace) -> int:
         [row.model, f"{row.predicted_s * 1e3:.3f}", f"{row.measured_s * 1e3:.3f}", f"{row.error * 100:+.1f}"] for row in rows
     ]
     parts = [
-        f"device profile: {profile.name}; measured with onnxruntime, {args.threads} thread(s)",
+        f"device profile: {profile.name} ({profile.description}); measured here with onnxruntime, {args.threads} thread(s)",
         "",
         tabulate(table, headers=["model", "predicted (ms)", "measured (ms)", "error (%)"], colalign=("left", "right", "right", "right"), disable_numparse=True),
     ]
+    if profile.kind != "cpu" or "calibrated" not in " ".join(value.source for value in profile.numbers().values()):
+        parts.append(
+            "note: the profile was not calibrated on this machine, so the error measures how far this machine is "
+            "from the profiled device; calibrate one with 'graphcost calibrate --backend onnxruntime -o FILE'"
+        )
     for row in rows:
         if not row.by_op_type:
             continue

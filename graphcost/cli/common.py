@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from graphcost.errors import GraphcostError
@@ -52,7 +53,7 @@ def positive_int(text: str) -> int:
     return value
 
 
-def write_output(text: str, path: str | None, stdout) -> None:
+def write_output(text: str, path: str | None, stdout, what: str = "the report") -> None:
     """Write ``text`` to ``path``, or to ``stdout`` when no path is given."""
     if path is None:
         stdout.write(text)
@@ -61,5 +62,16 @@ def write_output(text: str, path: str | None, stdout) -> None:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as error:
-        raise GraphcostError(f"{path}: cannot write the report ({error.strerror}); check the path") from None
+        raise GraphcostError(f"{path}: cannot write {what} ({error.strerror}); check the path") from None
     logger.info("wrote %s", path)
+
+
+def check_writable(path: str, what: str) -> None:
+    """Raise GraphcostError now if ``path`` cannot be written, before any long work."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise GraphcostError(f"{path}: is a directory; give a file path for {what}")
+    if not os.path.isdir(folder):
+        raise GraphcostError(f"{path}: cannot write {what} (folder {folder} does not exist); check the path")
+    if not os.access(folder, os.W_OK):
+        raise GraphcostError(f"{path}: cannot write {what} (folder {folder} is not writable); check the path")

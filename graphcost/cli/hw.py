@@ -51,9 +51,14 @@ def _unit(name: str) -> str:
     return "s" if name.endswith("_s") else ""
 
 
+def _number(value: float) -> str:
+    """Return whole numbers in full with separators, others with 6 significant digits."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:.6g}"
+
+
 def describe(profile: HardwareProfile) -> str:
     """Return a text description of ``profile``: every number with unit and source, then fusion rules."""
-    rows = [[name, f"{value.value:.6g}", _unit(name), value.source] for name, value in profile.numbers().items()]
+    rows = [[name, _number(value.value), _unit(name), value.source] for name, value in profile.numbers().items()]
     fusion = profile.fusion
     lines = [
         f"{profile.name}: {profile.description}",

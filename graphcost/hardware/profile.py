@@ -282,6 +282,8 @@ def load_profile(name_or_path: str) -> HardwareProfile:
     """Load a built-in profile by name (``pixel1-cpu``) or a profile file by path."""
     if name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).exists():
         path = Path(name_or_path)
+        if path.is_dir():
+            raise ProfileError(f"{name_or_path}: is a directory; give the path of a .toml profile or a built-in name")
         if not path.is_file():
             raise ProfileError(f"{name_or_path}: profile file not found; give a built-in name ({', '.join(builtin_profile_names())}) or a .toml path")
         text_source, label = path.read_bytes, str(path)

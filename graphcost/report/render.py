@@ -105,6 +105,14 @@ def _kilobytes(value: int) -> str:
     return f"{value / 1e3:,.1f}"
 
 
+def _size(value: int) -> str:
+    """Return a byte count in B, kB, MB or GB, whichever keeps it readable."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= scale:
+            return f"{value / scale:,.2f} {unit}"
+    return f"{value:,} B"
+
+
 def _share(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.1f}" if whole else "-"
 
@@ -293,7 +301,7 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
         "inputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.inputs),
         "outputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.outputs),
         f"MACs: {totals.macs:,} ({totals.macs / 1e6:,.2f} M); element-wise ops: {totals.elementwise_ops:,}",
-        f"params: {totals.param_count:,} ({totals.weight_storage_bytes / 1e6:,.2f} MB stored)",
+        f"params: {totals.param_count:,} ({_size(totals.weight_storage_bytes)} stored)",
         f"bytes moved: {totals.bytes_moved:,} (read {totals.read_bytes:,}, weights {totals.weight_bytes:,}, "
         f"write {totals.write_bytes:,})",
         f"nodes: {counts.get('costed', 0)} costed, {counts.get('free', 0)} free, {counts.get('uncosted', 0)} uncosted",
@@ -347,7 +355,8 @@ def _latency_lines(report: AnalysisReport) -> list[str]:
     ]
     if latency.fallback_kernels:
         fallback = report.hardware.npu.fallback
-        lines.append(f"{len(latency.fallback_kernels)} kernels fall back to {fallback}: {', '.join(latency.fallback_kernels[:10])}")
+        listed = ", ".join(latency.fallback_kernels[:10]) + (" ..." if len(latency.fallback_kernels) > 10 else "")
+        lines.append(f"{len(latency.fallback_kernels)} kernels fall back to {fallback}: {listed}")
     return lines
 
 

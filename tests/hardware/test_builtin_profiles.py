@@ -119,7 +119,8 @@ def test_hw_show_prints_every_source(name, capsys):
     for field_name, number in profile.numbers().items():
         row = [line for line in lines if line.startswith(field_name + " ")]
         assert len(row) == 1, f"{field_name} is not one row of the table"
-        assert f"{number.value:.6g}" in row[0].split(), f"{field_name}: value {number.value:.6g} missing in {row[0]!r}"
+        shown = float(row[0].split()[1].replace(",", ""))
+        assert shown == pytest.approx(number.value, rel=1e-5), f"{field_name}: value {number.value} shown as {shown}"
         assert number.source in row[0], f"{field_name}: source missing in {row[0]!r}"
 
 

@@ -138,9 +138,12 @@ def _analysis_figures(report: AnalysisReport) -> str:
         ("MACs", f"{totals.macs / 1e6:,.2f} M", "totals.macs", totals.macs),
         ("element-wise ops", f"{totals.elementwise_ops / 1e6:,.2f} M", "totals.elementwise_ops", totals.elementwise_ops),
         ("params", f"{totals.param_count:,}", "totals.param_count", totals.param_count),
-        ("bytes moved", f"{totals.bytes_moved / 1e6:,.2f} MB", "totals.bytes_moved", totals.bytes_moved),
+        ("bytes moved, one kernel per op", f"{totals.bytes_moved / 1e6:,.2f} MB", "totals.bytes_moved", totals.bytes_moved),
         ("live nodes", f"{totals.node_count:,}", "totals.node_count", totals.node_count),
     ]
+    if report.kernels is not None:
+        fused_bytes = sum(kernel.bytes_moved for kernel in report.kernels.kernels)
+        items.insert(4, (f"bytes moved by the {len(report.kernels.kernels)} kernels", f"{fused_bytes / 1e6:,.2f} MB", "kernels.bytes_moved", fused_bytes))
     if report.latency is not None:
         latency = report.latency
         items.append((f"latency on {latency.profile}", f"{latency.total_s * 1e3:,.2f} ms", "latency.total_s", latency.total_s))
