@@ -131,6 +131,7 @@ class _Fuser:
         self.se_kernels: set[str] = set()  # an SE node of each SE run as one kernel
         self.view = GraphView(model)
         self.readers: dict[str, list[str]] = {}
+        self.producers = {name: key for key in self.order for name in self.graph.nodes[key]["outputs"] if name}
         for key in self.order:
             for name in self.graph.nodes[key]["inputs"]:
                 if name and key not in self.readers.setdefault(name, []):
@@ -202,6 +203,21 @@ class _Fuser:
                 if self.try_merge("residual_add", key, kernel, [key], rule):
                     break
 
+    def fuse_quantization(self) -> None:
+        """Fold each DequantizeLinear into the kernel that alone reads it, and each QuantizeLinear into its producer's."""
+        for key in self.order:
+            op = self.op(key)
+            if op == "DequantizeLinear":
+                output = self.graph.nodes[key]["outputs"][0]
+                readers = self.readers.get(output, [])
+                if readers and not self.model.tensors[output].is_constant and all(self.groups.same(readers[0], r) for r in readers):
+                    self.groups.union([readers[0], key])
+            elif op == "QuantizeLinear":
+                source = self.graph.nodes[key]["inputs"][0]
+                producer = self.producers.get(source)
+                if producer is not None and self.readers.get(source) == [key] and self.op(producer) not in ("QuantizeLinear", "DequantizeLinear"):
+                    self.groups.union([producer, key])
+
     def fuse_squeeze_excite(self, match: PatternMatch) -> None:
         members = [node for node in match.nodes if node in self.groups.parent]
         rule = None if self.rules.squeeze_excite == "one_kernel" else "squeeze-excite as one kernel"
@@ -223,6 +239,8 @@ class _Fuser:
         self.fuse_residual(layer_outputs)
         for match in self.patterns.of_kind("squeeze_excite"):
             self.fuse_squeeze_excite(match)
+        if self.rules.qdq:
+            self.fuse_quantization()
         for rejection in self.patterns.rejections:
             if "also" in rejection.reason:
                 self.unfused.append(UnfusedPattern(rejection.kind, rejection.anchor, f"intermediate consumed elsewhere: {rejection.reason}"))

@@ -8,6 +8,7 @@ ACTIVATION_KINDS = frozenset(
     {"relu", "relu6", "h_swish", "h_sigmoid", "leaky_relu", "sigmoid", "swish", "tanh", "elu", "prelu"}
 )
 SE_MODES = ("separate", "one_kernel")
+QDQ_OPS = frozenset({"QuantizeLinear", "DequantizeLinear"})
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,13 @@ class FusionRules:
       element-wise kernel; otherwise each op is its own kernel.
     - ``squeeze_excite``: ``separate`` (pool, the two projections and the
       multiply as their own kernels) or ``one_kernel``.
+    - ``qdq``: in a quantized (QDQ) model, the DequantizeLinear nodes before
+      an op and the QuantizeLinear after it run inside the op's kernel, which
+      then reads and writes int8 tensors, as runtimes fold them into
+      quantized kernels.
     - ``supported_ops``: op types the device runs; None means all. Nodes of
-      other ops never fuse.
+      other ops never fuse. QuantizeLinear and DequantizeLinear count as
+      supported, since they only describe how tensors are quantized.
     """
 
     name: str
@@ -35,6 +41,7 @@ class FusionRules:
     activation_kernel: bool = True
     squeeze_excite: str = "separate"
     supported_ops: frozenset[str] | None = None
+    qdq: bool = True
 
     def __post_init__(self) -> None:
         unknown = set(self.conv_activations) - ACTIVATION_KINDS
@@ -44,7 +51,7 @@ class FusionRules:
             raise ValueError(f"squeeze_excite must be one of {SE_MODES}, got {self.squeeze_excite!r}")
 
     def supports(self, op_type: str) -> bool:
-        return self.supported_ops is None or op_type in self.supported_ops
+        return self.supported_ops is None or op_type in self.supported_ops or op_type in QDQ_OPS
 
 
 # The built-in default: a mobile CPU runtime in the manner of TensorFlow Lite,
@@ -63,4 +70,5 @@ NO_FUSION = FusionRules(
     conv_bias=False,
     conv_activations=frozenset(),
     activation_kernel=False,
+    qdq=False,
 )

@@ -74,9 +74,12 @@ class LatencyResult:
 def byte_scale(model: Model, profile: HardwareProfile) -> float:
     """Return the factor from the model's float bytes to the device's data type bytes.
 
-    Integer models keep their sizes. A model in float32 run on an fp16 device
-    moves half the bytes.
+    Integer models keep their sizes, and so do quantized (QDQ) models, whose
+    kernels read and write int8 tensors. A model in float32 run on an fp16
+    device moves half the bytes.
     """
+    if any(data["op_type"] in ("QuantizeLinear", "DequantizeLinear") for _, data in model.graph.nodes(data=True)):
+        return 1.0
     float_types = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.FLOAT16: 2, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.BFLOAT16: 2}
     sizes = [float_types[t.elem_type] for t in model.tensors.values() if t.elem_type in float_types and not t.is_constant]
     if not sizes:

@@ -243,3 +243,37 @@ def test_kernel_edge_carries_tensor_once():
     result = kernels(text, DEFAULT_FUSION)
     (edge,) = result.graph.edges(data=True)
     assert [tensor.name for tensor in edge[2]["tensors"]] == ["c"]
+
+
+QDQ_CONV = """
+g (uint8[1,8,16,16] xq) => (uint8 yq)
+  <float s = {0.1}, uint8 z = {0}, int8[16,8,1,1] wq, float ws = {0.05}, int8 wz = {0}, float[16] b> {
+  x = DequantizeLinear(xq, s, z)
+  w = DequantizeLinear(wq, ws, wz)
+  c = Conv(x, w, b)
+  r = Relu(c)
+  yq = QuantizeLinear(r, s, z)
+}
+"""
+
+
+def test_qdq_conv_is_one_int8_kernel():
+    report = graphcost.analyze(parse_model(QDQ_CONV))
+    (kernel,) = report.kernels.kernels
+    assert kernel.op_types == ["DequantizeLinear", "Conv", "Relu", "QuantizeLinear"]
+    # Reads the uint8 input, 8*16*16 = 2,048 bytes; writes the uint8 output,
+    # 16*16*16 = 4,096 bytes; no float tensor crosses the kernel boundary.
+    assert kernel.read_bytes == 2_048
+    assert kernel.write_bytes == 4_096
+
+
+def test_qdq_unfused_without_rule():
+    report = graphcost.analyze(parse_model(QDQ_CONV), fusion=NO_FUSION)
+    assert len(report.kernels.kernels) == 4  # DequantizeLinear, Conv, Relu, QuantizeLinear
+
+
+def test_qdq_conv_stays_on_npu():
+    # Quantize and dequantize ops describe the int8 model; the NPU runs the kernel.
+    report = graphcost.analyze(parse_model(QDQ_CONV), hw="pixel-npu")
+    assert report.latency.fallback_kernels == []
+    assert report.latency.kernels[0].scaled_bytes == report.kernels.kernels[0].bytes_moved
