@@ -21,6 +21,8 @@ from graphcost.errors import GraphcostError
 from graphcost.kernels import Kernel, KernelResult
 from graphcost.latency.fit import FitSample
 
+MIN_MATCHED_SHARE = 0.8
+
 # Suffixes onnxruntime appends to the names of nodes its optimizers rewrite.
 _ORT_NAME_SUFFIX = re.compile(r"(_nchwc|_fused|_token_\d+)+$")
 
@@ -113,7 +115,15 @@ def match_onnxruntime(events: list[dict], kernels: KernelResult, byte_scale: flo
         raise GraphcostError(
             "no node of the onnxruntime trace matches a node of the model; record the trace on the same model"
         )
-    return TraceMatch(samples, sum(measured.values()), sum(unmatched.values()), sorted(unmatched))
+    matched_s, unmatched_s = sum(measured.values()), sum(unmatched.values())
+    # Layout conversions onnxruntime inserts take a few percent of a trace of
+    # the same model; a trace of another model leaves much more unmatched.
+    if matched_s < MIN_MATCHED_SHARE * (matched_s + unmatched_s):
+        raise GraphcostError(
+            f"only {matched_s / (matched_s + unmatched_s):.0%} of the onnxruntime trace's time is in nodes of the model "
+            f"(at least {MIN_MATCHED_SHARE:.0%} expected); record the trace on the same model"
+        )
+    return TraceMatch(samples, matched_s, unmatched_s, sorted(unmatched))
 
 
 def match_tflite(rows: list[dict], kernels: KernelResult, byte_scale: float) -> TraceMatch:

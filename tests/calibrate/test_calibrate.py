@@ -115,3 +115,14 @@ def test_from_trace_needs_model(tmp_path, capsys):
     trace.write_text("[]")
     assert main(["calibrate", "--from-trace", str(trace), "-o", str(tmp_path / "x.toml")]) == 2
     assert "--from-trace needs --model" in capsys.readouterr().err
+
+
+def test_trace_of_other_model_rejected(tmp_path):
+    _, kernels = _kernels()
+    first = kernels.kernels[0]
+    events = [
+        {"cat": "Node", "name": f"{first.nodes[0]}_kernel_time", "dur": 10, "args": {"op_name": "Conv"}},
+        {"cat": "Node", "name": "some/other/model/Conv_kernel_time", "dur": 90, "args": {"op_name": "Conv"}},
+    ]
+    with pytest.raises(GraphcostError, match="only 10% of the onnxruntime trace"):
+        match_onnxruntime(events, kernels, 1.0)
