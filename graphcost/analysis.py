@@ -10,6 +10,7 @@ import onnx
 
 from graphcost.costs import CONTROL_INPUTS, CostStatus, MissingShapeError, NodeContext, OpCost, ShapeMismatchError, lookup
 from graphcost.errors import ShapeError
+from graphcost.gcpause import collector_paused
 from graphcost.hardware import HardwareProfile, load_profile
 from graphcost.kernels import DEFAULT_FUSION, FusionRules, build_kernels
 from graphcost.latency import estimate_latency
@@ -191,6 +192,11 @@ def analyze_model(model: Model, fusion: FusionRules | None = None, hw: HardwareP
     adds a latency estimate. ``fusion`` overrides the fusion rules; without
     either, the built-in default rules apply and no latency is estimated.
     """
+    with collector_paused():
+        return _analyze_model(model, fusion, hw)
+
+
+def _analyze_model(model: Model, fusion: FusionRules | None, hw: HardwareProfile | str | None) -> AnalysisReport:
     profile = load_profile(hw) if isinstance(hw, str) else hw
     if fusion is None:
         fusion = profile.fusion if profile is not None else DEFAULT_FUSION

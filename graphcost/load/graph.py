@@ -26,6 +26,7 @@ import onnx
 import onnx.inliner
 
 from graphcost.errors import InputShapeError, ModelLoadError
+from graphcost.gcpause import collector_paused
 from graphcost.load.reader import STANDARD_DOMAINS, check_model_structure, read_model, run_checker
 from graphcost.load.working_copy import (
     apply_input_shapes,
@@ -231,7 +232,8 @@ def load(path_or_proto, input_shapes=None) -> Model:
     ``input_shapes`` maps input names to dims, e.g. ``{"input": (1, 3, 320, 320)}``,
     or is a list of ``--input-shape`` strings. Symbolic dims not given are taken as 1.
     """
-    if isinstance(path_or_proto, onnx.ModelProto):
-        return build_model(path_or_proto, "<ModelProto>", input_shapes)
-    source = os.fspath(path_or_proto)
-    return build_model(read_model(source), source, input_shapes)
+    with collector_paused():
+        if isinstance(path_or_proto, onnx.ModelProto):
+            return build_model(path_or_proto, "<ModelProto>", input_shapes)
+        source = os.fspath(path_or_proto)
+        return build_model(read_model(source), source, input_shapes)

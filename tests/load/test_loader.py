@@ -351,3 +351,16 @@ def test_small_external_tensors(tmp_path):
     # 1 x 4096 outputs, 64 MACs each; 4096 x 64 + 4096 params.
     assert report.totals.macs == 262_144
     assert report.totals.param_count == 266_240
+
+
+def test_garbage_collector_state_restored():
+    import gc
+
+    graphcost.analyze(parse_model(CONV_RELU))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        graphcost.analyze(parse_model(CONV_RELU))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
