@@ -94,3 +94,10 @@ def test_params_match_torchvision_exactly(name, torchvision_params):
 
     assert conv_and_gemm_param_count(folded) + bn_channels == torchvision_params
     assert graphcost.analyze(folded).totals.param_count + bn_channels == torchvision_params
+
+
+def test_mobilenet_v3_large_075_published():
+    # Howard et al. 2019, Table 3: MobileNetV3-Large 0.75, 155M MAdds, 4.0M params.
+    report = graphcost.analyze(build_model("mobilenet_v3_large", width=0.75))
+    assert report.totals.macs == pytest.approx(155e6, rel=MACS_TOLERANCE)
+    assert report.totals.param_count == pytest.approx(4.0e6, rel=PARAMS_TOLERANCE)
