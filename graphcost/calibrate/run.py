@@ -145,7 +145,10 @@ def calibrate_from_trace(
     model = load(model_path, input_shapes)
     report = analyze_model(model, fusion=base.fusion)
     scale = byte_scale(model, base)
-    match = match_onnxruntime(data, report.kernels, scale) if kind == "onnxruntime" else match_tflite(data, report.kernels, scale)
+    if kind == "onnxruntime":
+        match = match_onnxruntime(data, report.kernels, scale, model.graph)
+    else:
+        match = match_tflite(data, report.kernels, scale)
     label = "onnxruntime profile" if kind == "onnxruntime" else "TensorFlow Lite op profile"
     source = f"calibrated: {command}, fitted to the {label} {os.path.basename(trace_path)} of {os.path.basename(model_path)}"
     notes = [

@@ -93,10 +93,30 @@ def read_trace(path: str) -> tuple[str, object]:
     return "tflite", table
 
 
-def match_onnxruntime(events: list[dict], kernels: KernelResult, byte_scale: float) -> TraceMatch:
+def trace_names(kernels: KernelResult, graph=None) -> dict[str, Kernel]:
+    """Map every name onnxruntime may give a kernel's node to that kernel.
+
+    onnxruntime names a node by its ONNX name, or by its first output when
+    the node has no name; ``graph`` (the model's op graph) supplies both.
+    """
+    names: dict[str, Kernel] = {}
+    for kernel in kernels.kernels:
+        for node in kernel.nodes:
+            names[node] = kernel
+            if graph is not None:
+                data = graph.nodes[node]
+                if data["onnx_name"]:
+                    names[data["onnx_name"]] = kernel
+                for output in data["outputs"]:
+                    if output:
+                        names.setdefault(output, kernel)
+    return names
+
+
+def match_onnxruntime(events: list[dict], kernels: KernelResult, byte_scale: float, graph=None) -> TraceMatch:
     """Return one fit sample per kernel whose ops appear by name in the onnxruntime trace."""
     times = node_times_from_trace(events)
-    kernel_of = {node: kernel for kernel in kernels.kernels for node in kernel.nodes}
+    kernel_of = trace_names(kernels, graph)
     measured: dict[str, float] = {}
     unmatched: dict[str, float] = {}
     for name, entry in times.items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from graphcost.analysis import analyze_model
 from graphcost.calibrate.measure import measure, profile_node_times
-from graphcost.calibrate.traces import _ORT_NAME_SUFFIX
+from graphcost.calibrate.traces import _ORT_NAME_SUFFIX, trace_names
 from graphcost.hardware import HardwareProfile
 from graphcost.load import load
 
@@ -32,14 +32,13 @@ def validate_model(path: str, profile: HardwareProfile, threads: int = 1, per_op
     row = ValidationRow(os.path.basename(str(path)), report.latency.total_s, timing.median_s)
     if per_op:
         predicted: dict[str, float] = {}
-        kernel_op = {}
         for kernel, latency in zip(report.kernels.kernels, report.latency.kernels):
             predicted[kernel.op_types[0]] = predicted.get(kernel.op_types[0], 0.0) + latency.latency_s
-            for node in kernel.nodes:
-                kernel_op[node] = kernel.op_types[0]
+        kernel_of = trace_names(report.kernels, model.graph)
         measured: dict[str, float] = {}
         for name, entry in profile_node_times(model.proto, threads=threads, source=str(path)).items():
-            op_type = kernel_op.get(_ORT_NAME_SUFFIX.sub("", name), f"{entry['op_type']} (onnxruntime only)")
+            kernel = kernel_of.get(_ORT_NAME_SUFFIX.sub("", name)) or kernel_of.get(name)
+            op_type = kernel.op_types[0] if kernel is not None else f"{entry['op_type']} (onnxruntime only)"
             measured[op_type] = measured.get(op_type, 0.0) + entry["mean_s"]
         for op_type in sorted(set(predicted) | set(measured), key=lambda op: -measured.get(op, 0.0)):
             row.by_op_type[op_type] = (predicted.get(op_type, 0.0), measured.get(op_type, 0.0))

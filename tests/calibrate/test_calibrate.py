@@ -126,3 +126,14 @@ def test_trace_of_other_model_rejected(tmp_path):
     ]
     with pytest.raises(GraphcostError, match="only 10% of the onnxruntime trace"):
         match_onnxruntime(events, kernels, 1.0)
+
+
+def test_unnamed_node_matches_by_output():
+    # onnxruntime names an unnamed node after its first output, here "y_nchwc".
+    from conftest import parse_model
+
+    model = load(parse_model("g (float[1,3,8,8] x) => (float y) <float[4,3,1,1] w> { y = Conv(x, w) }"))
+    kernels = analyze_model(model).kernels
+    events = [{"cat": "Node", "name": "y_nchwc_kernel_time", "dur": 12, "args": {"op_name": "Conv"}}]
+    match = match_onnxruntime(events, kernels, 1.0, model.graph)
+    assert [sample.measured_s for sample in match.samples] == [pytest.approx(12e-6)]
