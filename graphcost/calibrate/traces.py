@@ -97,7 +97,7 @@ def trace_names(kernels: KernelResult, graph=None) -> dict[str, Kernel]:
     """Map every name onnxruntime may give a kernel's node to that kernel.
 
     onnxruntime names a node by its ONNX name, or by its first output when
-    the node has no name; ``graph`` (the model's op graph) supplies both.
+    the node has no name. ``graph``, the model's op graph, supplies both.
     """
     names: dict[str, Kernel] = {}
     for kernel in kernels.kernels:

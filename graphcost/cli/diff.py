@@ -47,7 +47,7 @@ def add_parser(subparsers) -> None:
     explain_parser = subparsers.add_parser(
         "explain",
         help="explain in plain English why B is faster or slower than A on a device",
-        description="The attribution of 'graphcost diff' as a short plain-English answer.",
+        description="Explain the attribution of 'graphcost diff' in a few plain-English paragraphs.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

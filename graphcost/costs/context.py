@@ -1,4 +1,4 @@
-"""What a cost function sees of one node: attributes, tensors and known values."""
+"""Context of one node for a cost function: attributes, tensors and known values."""
 
 from __future__ import annotations
 

@@ -42,7 +42,11 @@ def conv(ctx: NodeContext) -> OpCost:
 def conv_integer(ctx: NodeContext) -> OpCost:
     check_conv_channels(ctx, 0, 1)
     # Subtracting the zero points is one operation per input or weight element.
-    zero_point_ops = (ctx.input_numel(0) if ctx.has_input(2) else 0) + (ctx.input_numel(1) if ctx.has_input(3) else 0)
+    zero_point_ops = 0
+    if ctx.has_input(2):
+        zero_point_ops += ctx.input_numel(0)
+    if ctx.has_input(3):
+        zero_point_ops += ctx.input_numel(1)
     return OpCost(macs=_conv_macs(ctx.output_shape(), ctx.input_shape(1)), elementwise_ops=zero_point_ops)
 
 

@@ -51,7 +51,11 @@ def matmul(ctx: NodeContext) -> OpCost:
 
 @register("MatMulInteger")
 def matmul_integer(ctx: NodeContext) -> OpCost:
-    zero_point_ops = (ctx.input_numel(0) if ctx.has_input(2) else 0) + (ctx.input_numel(1) if ctx.has_input(3) else 0)
+    zero_point_ops = 0
+    if ctx.has_input(2):
+        zero_point_ops += ctx.input_numel(0)
+    if ctx.has_input(3):
+        zero_point_ops += ctx.input_numel(1)
     return OpCost(macs=matmul_macs(ctx.input_shape(0), ctx.input_shape(1)), elementwise_ops=zero_point_ops)
 
 

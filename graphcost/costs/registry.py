@@ -10,7 +10,7 @@ from graphcost.costs.context import NodeContext
 
 
 class CostStatus(str, enum.Enum):
-    """How graphcost accounted for a node."""
+    """Status of a node: costed, free or uncosted."""
 
     COSTED = "costed"  # a formula computed its work and traffic
     FREE = "free"  # shape bookkeeping or folded constants: no work, no traffic
@@ -19,7 +19,7 @@ class CostStatus(str, enum.Enum):
 
 @dataclass
 class OpCost:
-    """What one node costs. Byte fields left as None take the default rule.
+    """Cost of one node. Byte fields left as None take the default rule.
 
     The default rule: ``read_bytes`` is the size of the run-time inputs,
     ``weight_bytes`` the size of the stored constants behind the other

@@ -51,8 +51,8 @@ def explain(report: DiffReport) -> str:
     se_counts = report.pattern_counts().get("squeeze_excite", (0, 0))
     if se_counts != (0, 0):
         paragraphs.append(
-            f"Squeeze-excite ({se_counts[0]} blocks in {a_name}, {se_counts[1]} in {b_name}) contributes {_ms(se)}; "
-            f"with every op as its own kernel it would contribute {_ms(se_unfused)}."
+            f"Squeeze-excite ({se_counts[0]} blocks in {a_name}, {se_counts[1]} in {b_name}) contributes {_ms(se)}. "
+            f"With every op as its own kernel it would contribute {_ms(se_unfused)}."
         )
     activation, activation_unfused = latency.components[ACTIVATIONS], latency.unfused_features[ACTIVATIONS]
     swish_counts = report.pattern_counts().get("h_swish", (0, 0))
@@ -64,7 +64,7 @@ def explain(report: DiffReport) -> str:
             fusion_clause = f"so this device's fusion saves {abs(fusion_share) * 1e3:.1f} ms on them"
         paragraphs.append(
             f"h-swish and h-sigmoid ({swish_counts[0]} h-swish in {a_name}, {swish_counts[1]} in {b_name}) contribute "
-            f"{_ms(activation)} against ReLU here; with every op as its own kernel they would contribute "
+            f"{_ms(activation)} against ReLU here. With every op as its own kernel they would contribute "
             f"{_ms(activation_unfused)}, {fusion_clause}."
         )
     fusion = latency.components["fusion"]

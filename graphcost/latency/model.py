@@ -4,7 +4,7 @@ For each kernel:
 
 - compute time = MACs / (peak MAC/s x efficiency of its class)
   + element-wise operations / (peak element-wise ops/s x efficiency);
-- memory time = bytes / bandwidth of the smallest memory level that holds
+- memory time = bytes / bandwidth of the smallest memory level that contains
   the kernel's working set (its bytes moved); on an NPU, weights that fit the
   on-chip weight cache are read at on-chip bandwidth, the rest from DRAM;
 - latency = max(compute, memory) + the per-kernel overhead.

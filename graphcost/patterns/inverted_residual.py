@@ -99,7 +99,11 @@ def match_inverted_residual(
         "stride": max(view.attr(depthwise.nodes[0], "strides", [1])),
         "activation": depthwise.details.get("activation"),
     }
-    form = "expand -> " if has_expand else ""
-    form += "depthwise -> " + ("SE -> " if se is not None else "") + "project" + (" + residual" if residual else "")
+    parts = ["expand"] if has_expand else []
+    parts.append("depthwise")
+    if se is not None:
+        parts.append("SE")
+    parts.append("project")
+    form = " -> ".join(parts) + (" + residual" if residual else "")
     ordered = tuple(sorted(set(nodes), key=lambda node: view.graph.nodes[node]["index"]))
     return PatternMatch("inverted_residual", form, ordered, block_input, output, details)

@@ -22,7 +22,7 @@ Shape = tuple[int, ...]
 
 @dataclass
 class RuleInput:
-    """What a shape rule can see of one node."""
+    """View of one node for a shape rule: its attributes, input shapes and known input values."""
 
     node: onnx.NodeProto
     opset: int

@@ -110,7 +110,7 @@ def mobilenet_v3_spec(table: V3Table, options: BuildOptions) -> BackboneSpec:
 
     Output channels are make_divisible(channels * width, 8). As in TF-slim,
     each expansion is the block's scaled input channels times the table's
-    expansion ratio, rounded the same way; at width 1.0 this is the table's
+    expansion ratio, rounded the same way. At width 1.0 this is the table's
     expansion. With ``--activation relu`` every h-swish becomes ReLU (the
     "all ReLU" row of V3 Table 5), while the SE gate keeps its h-sigmoid.
     """
@@ -154,7 +154,7 @@ def build_mobilenet_v3(name: str, table: V3Table, options: BuildOptions) -> onnx
     normalization, then a fully connected layer to the logits.
     """
     # Below width 1.0 the hidden layer keeps its full width, as the last conv
-    # of MobileNetV2 does; this matches the published V3-Large 0.75 (155M
+    # of MobileNetV2 does. This matches the published V3-Large 0.75 (155M
     # MAdds, 4.0M parameters).
     hidden_channels = table.hidden_channels if options.width < 1 else make_divisible(table.hidden_channels * options.width, 8)
     hidden = HiddenLayer(

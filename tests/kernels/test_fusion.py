@@ -199,7 +199,7 @@ def test_json_has_op_and_kernel_views(capsys):
 
 def test_conv_output_shared_reported():
     # The conv output feeds the ReLU and the residual Add, so the ReLU is
-    # not fused and the reason says the intermediate is read elsewhere.
+    # not fused and the reason names the intermediate read elsewhere.
     text = """
     g (float[1,8,4,4] x) => (float y) <float[8,8,1,1] w> {
       c = Conv(x, w)
