@@ -6,9 +6,13 @@ operation, per byte, per kernel). The fit therefore alternates. It takes
 the bounds under the current prices and solves a linear least-squares
 problem in the prices' changes relative to the starting profile. A small
 ridge term pulls toward the start, so parameters the data cannot pin stay
-where they were. It repeats until the bounds stop changing. Errors are
-relative, so short and long runs weigh the same, and a sample's ``weight``
-multiplies its error.
+where they were. It repeats until a set of bounds comes back. That set may
+be the last one (converged) or an earlier one: kernels near their ridge
+point can flip between compute and memory bound on every step, so the
+alternation can cycle instead of settling. The fit returns the prices
+with the lowest objective among all steps, so a cycle cannot leave it on
+a worse step. Errors are relative, so short and long runs weigh the same,
+and a sample's ``weight`` multiplies its error.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class FitResult:
     prices: dict[str, float]
     residuals: dict[str, float]  # sample name -> relative error of the fitted prediction
     iterations: int
+    objective: float  # weighted sum of squared relative errors plus the ridge term
+    converged: bool  # False when the bounds cycled or max_iterations ran out
 
 
 def parameter_names(profile: HardwareProfile) -> list[str]:
@@ -94,13 +100,22 @@ def fit_profile(
         floor[f"efficiency.{name}"] = max(floor[f"efficiency.{name}"], 1.0 / peak)
     measured = np.array([sample.measured_s for sample in samples])
     weights = np.array([sample.weight for sample in samples]) / measured
-    previous_rows = None
+
+    def objective(candidate: dict[str, float]) -> float:
+        predicted = np.array([price(_units(sample, profile, candidate), candidate) for sample in samples])
+        changes = np.array([candidate[name] / start[name] - 1.0 for name in free])
+        return float(np.sum(((predicted - measured) * weights) ** 2) + ridge * np.sum(changes**2))
+
+    best_objective, best_prices = objective(prices), dict(prices)
+    seen_rows: list[list[dict[str, float]]] = []
+    converged = False
     iterations = 0
     for iterations in range(1, max_iterations + 1):
         rows = [_units(sample, profile, prices) for sample in samples]
-        if rows == previous_rows:
+        if rows in seen_rows:
+            converged = rows == seen_rows[-1]
             break
-        previous_rows = rows
+        seen_rows.append(rows)
         # Solve for x, the relative change from the starting price of each free
         # parameter: prediction = sum(units * start * (1 + x)) over free
         # parameters + sum(units * price) over fixed ones.
@@ -112,12 +127,16 @@ def fit_profile(
         change, *_ = np.linalg.lstsq(a, b, rcond=None)
         for name, relative in zip(free, change):
             prices[name] = max(float(start[name] * (1.0 + relative)), floor[name])
+        current = objective(prices)
+        if current < best_objective:
+            best_objective, best_prices = current, dict(prices)
+    prices = best_prices
     fitted = profile_with_prices(profile, prices, source, free)
     residuals = {
         sample.name: float((price(_units(sample, profile, prices), prices) - sample.measured_s) / sample.measured_s)
         for sample in samples
     }
-    return FitResult(fitted, {name: prices[name] for name in free}, residuals, iterations)
+    return FitResult(fitted, {name: prices[name] for name in free}, residuals, iterations, best_objective, converged)
 
 
 def profile_with_prices(profile: HardwareProfile, prices: dict[str, float], source: str, changed: list[str]) -> HardwareProfile:

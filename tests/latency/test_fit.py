@@ -55,3 +55,31 @@ def test_fit_recovers_efficiencies():
     assert fitted.efficiency["conv_1x1"].source == "calibrated: test"
     # Parameters not fitted keep their values and sources.
     assert fitted.efficiency["fc"] == truth.efficiency["fc"]
+
+
+def test_fit_keeps_best_step():
+    """Fitting the pixel1-cpu starting values to Tables 3 and 5 makes kernels flip bounds between steps.
+
+    Each extra step allowed may only lower the returned objective, and the
+    fit stops once a set of bounds comes back instead of running to the limit.
+    """
+    from graphcost.zoo.published import TABLE_3, TABLE_5
+
+    profile = load_profile("pixel1-cpu")
+    efficiency = dict(profile.efficiency)
+    for name, value in {"conv_1x1": 0.3, "conv_depthwise": 0.15, "elementwise": 0.2, "conv_epilogue": 0.2, "pooling": 0.1}.items():
+        efficiency[name] = Sourced(value, "test start")
+    start = dataclasses.replace(profile, efficiency=efficiency, overhead_per_kernel_s=Sourced(20e-6, "test start"))
+    samples = []
+    for row in TABLE_3 + TABLE_5:
+        model = graphcost.load(build_model(row.model, **row.options))
+        fusion = dataclasses.replace(start.fusion, activation_kernel=False) if row.separate_activation_ops else start.fusion
+        report = graphcost.analyze(model, fusion=fusion)
+        samples.append(FitSample(row.label, report.kernels, byte_scale(model, start), row.latency_ms / 1e3))
+    free = ["efficiency.conv_1x1", "efficiency.conv_depthwise", "efficiency.elementwise", "efficiency.conv_epilogue", "overhead"]
+
+    objectives = [fit_profile(start, samples, free=free, ridge=0.001, max_iterations=steps).objective for steps in range(1, 7)]
+    assert all(later <= earlier for earlier, later in zip(objectives, objectives[1:]))
+    result = fit_profile(start, samples, free=free, ridge=0.001)
+    assert result.iterations < 50
+    assert result.objective <= min(objectives) * (1 + 1e-9)
