@@ -12,7 +12,9 @@ unoptimized h-swish run is the TensorFlow form x * ReLU6(x + 3) * (1/6)
 with each op as its own kernel.
 
 Run from the repository root: ``python benchmarks/calibrate_pixel1.py``.
-It rewrites hardware_profiles/pixel1-cpu.toml and prints the residuals.
+It rewrites hardware_profiles/pixel1-cpu.toml and prints the residuals,
+then the leave-one-out errors: each row predicted by a profile fitted to
+the seven others, an estimate of the error on a model outside the data.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from graphcost.hardware import Sourced, load_profile
 from graphcost.hardware.writer import profile_to_toml
 from graphcost.latency.fit import FitSample, fit_profile
 from graphcost.latency.model import byte_scale
+from graphcost.latency.predict import predict_row
 from graphcost.zoo import build_model
 from graphcost.zoo.published import TABLE_3, TABLE_5
 
@@ -47,6 +50,8 @@ FREE = [
 # again gives the same profile instead of drifting from its last output.
 START_EFFICIENCY = {"conv_1x1": 0.3, "conv_depthwise": 0.15, "elementwise": 0.2, "conv_epilogue": 0.2, "pooling": 0.1}
 START_OVERHEAD_S = 20e-6
+RIDGE = 0.001
+
 
 def main() -> None:
     profile = load_profile(str(PROFILE_PATH))
@@ -54,17 +59,28 @@ def main() -> None:
     for name, value in START_EFFICIENCY.items():
         efficiency[name] = Sourced(value, "starting value")
     profile = dataclasses.replace(profile, efficiency=efficiency, overhead_per_kernel_s=Sourced(START_OVERHEAD_S, "starting value"))
+    rows = TABLE_3 + TABLE_5
     samples = []
-    for row in TABLE_3 + TABLE_5:
+    for row in rows:
         model = graphcost.load(build_model(row.model, **row.options))
         fusion = dataclasses.replace(profile.fusion, activation_kernel=False) if row.separate_activation_ops else profile.fusion
         report = graphcost.analyze(model, fusion=fusion)
         samples.append(FitSample(f"{row.table} {row.label}", report.kernels, byte_scale(model, profile), row.latency_ms / 1e3))
-    result = fit_profile(profile, samples, free=FREE, ridge=0.001, source=SOURCE)
+    result = fit_profile(profile, samples, free=FREE, ridge=RIDGE, source=SOURCE)
     PROFILE_PATH.write_text(profile_to_toml(result.profile), encoding="utf-8")
     print(f"wrote {PROFILE_PATH} after {result.iterations} iterations")
     for label, residual in result.residuals.items():
         print(f"{label:32s} {residual * 100:+.1f} %")
+
+    print("\nleave-one-out: each row predicted by a fit to the other rows")
+    errors = []
+    for index, row in enumerate(rows):
+        others = samples[:index] + samples[index + 1 :]
+        fitted = fit_profile(profile, others, free=FREE, ridge=RIDGE, source=SOURCE).profile
+        errors.append(predict_row(row, fitted) / row.latency_ms - 1.0)
+        print(f"{samples[index].name:32s} {errors[-1] * 100:+.1f} %")
+    rms = (sum(error * error for error in errors) / len(errors)) ** 0.5
+    print(f"{'root mean square':32s} {rms * 100:.1f} %")
 
 
 if __name__ == "__main__":
