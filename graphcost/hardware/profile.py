@@ -33,8 +33,9 @@ KERNEL_CLASSES = (
     "data_movement",
     "other",
 )
-# Optional efficiency of the element-wise work in a conv or FC epilogue (bias,
-# fused activation, output write); without it the ``elementwise`` value applies.
+# Optional efficiency of a conv or FC epilogue, priced as one operation per
+# output value; without it the kernel's element-wise operations are priced
+# at the ``elementwise`` efficiency.
 EPILOGUE = "conv_epilogue"
 DEVICE_KINDS = ("cpu", "gpu", "npu")
 DTYPES = {"float32": 4, "float16": 2, "int8": 1}

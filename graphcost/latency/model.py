@@ -19,11 +19,13 @@ move the accelerator's bytes, at the CPU's rates.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import onnx
 
 from graphcost.hardware import HardwareProfile, load_profile
+from graphcost.hardware.profile import EPILOGUE
 from graphcost.kernels import Kernel, KernelResult
 from graphcost.load import Model
 
@@ -110,6 +112,21 @@ class KernelTerms:
     scaled_bytes: float
 
 
+def epilogue_operations(kernel: Kernel) -> float:
+    """Return the epilogue operations of a conv or FC kernel on a profile with ``conv_epilogue``: one per output value.
+
+    A CPU kernel adds the bias and clamps each output while it is still in
+    registers, whether or not an activation is fused. TensorFlow Lite's
+    float Conv2D and DepthwiseConv2D kernels clamp every output, to the
+    whole float range when there is no activation. So the epilogue costs
+    the same per output value for a linear projection as for ReLU6. A kernel
+    whose output shape is unknown falls back to its element-wise operations.
+    """
+    if not kernel.output_shapes or any(shape is None for shape in kernel.output_shapes):
+        return float(kernel.elementwise_ops)
+    return float(sum(math.prod(shape) for shape in kernel.output_shapes))
+
+
 def kernel_terms(
     kernel: Kernel, profile: HardwareProfile, scale: float, hot_bytes: float = 0.0, cached_weight_bytes: float = 0.0
 ) -> KernelTerms:
@@ -123,8 +140,10 @@ def kernel_terms(
     compute: dict[str, float] = {}
     if kernel.kernel_class in MAC_CLASSES:
         compute[f"efficiency.{kernel.kernel_class}"] = kernel.macs
-        epilogue = "conv_epilogue" if "conv_epilogue" in profile.efficiency else "elementwise"
-        compute[f"efficiency.{epilogue}"] = kernel.elementwise_ops
+        if EPILOGUE in profile.efficiency:
+            compute[f"efficiency.{EPILOGUE}"] = epilogue_operations(kernel)
+        else:
+            compute["efficiency.elementwise"] = kernel.elementwise_ops
     else:
         compute[f"efficiency.{kernel.kernel_class}"] = kernel.elementwise_ops
     activation_bytes = (kernel.read_bytes + kernel.write_bytes) * scale

@@ -167,3 +167,41 @@ def test_scaled_bytes_follow_dtype(dtype, divisor, tmp_path):
     assert add.scaled_bytes == 49_152 // divisor
     # Everything fits the L2, so memory time is scaled bytes / 1e10 bytes/s.
     assert add.memory_s == pytest.approx(49_152 / divisor / 1e10)
+
+
+CONV_BIAS_RELU = """
+g (float[1,8,16,16] x) => (float[1,16,16,16] y) <float[16,8,1,1] w, float[16] b> {
+  a = Conv(x, w, b)
+  y = Relu(a)
+}
+"""
+CONV_BIAS = """
+g (float[1,8,16,16] x) => (float[1,16,16,16] y) <float[16,8,1,1] w, float[16] b> {
+  y = Conv(x, w, b)
+}
+"""
+
+
+def with_epilogue(text: str, efficiency: float) -> str:
+    return text.replace("[[memory]]", f'conv_epilogue = {{ value = {efficiency}, source = "test value" }}\n\n[[memory]]', 1)
+
+
+@pytest.mark.parametrize("graph", [CONV_BIAS_RELU, CONV_BIAS])
+def test_epilogue_priced_per_output(graph, tmp_path):
+    """With conv_epilogue, a conv kernel pays one operation per output value, fused ReLU or not."""
+    profile = write_text(tmp_path, "epilogue.toml", with_epilogue(cpu_profile_text(), 0.125))
+    kernel, latency = only_kernel(graph, str(profile))
+
+    # MACs 16 x 8 x 16 x 16 = 32,768 at 5e8 MAC/s = 65.536 us. Outputs
+    # 16 x 16 x 16 = 4,096 at 1e9 x 0.125 ops/s = 32.768 us.
+    assert kernel.macs == 32_768
+    assert latency.compute_s == pytest.approx(6.5536e-5 + 3.2768e-5)
+
+
+def test_epilogue_without_field_counts_operations(cpu_profile):
+    """Without conv_epilogue, the bias add and ReLU count as element-wise operations at the elementwise efficiency."""
+    kernel, latency = only_kernel(CONV_BIAS_RELU, cpu_profile)
+
+    # Bias 4,096 + ReLU 4,096 = 8,192 operations at 5e8 ops/s = 16.384 us.
+    assert kernel.elementwise_ops == 8_192
+    assert latency.compute_s == pytest.approx(6.5536e-5 + 1.6384e-5)
