@@ -17,6 +17,7 @@ from graphcost.calibrate.measure import import_onnxruntime, measure
 from graphcost.calibrate.micro import microbenchmarks
 from graphcost.calibrate.traces import TraceMatch, match_onnxruntime, match_tflite, read_trace
 from graphcost.hardware import HardwareProfile, Sourced
+from graphcost.hardware.profile import EPILOGUE
 from graphcost.latency.fit import FitResult, FitSample, fit_profile
 from graphcost.latency.model import byte_scale
 from graphcost.load import load
@@ -59,7 +60,8 @@ def machine_description() -> str:
 def _free_parameters(profile: HardwareProfile, samples: list[FitSample]) -> list[str]:
     """Fit the efficiencies of the classes the samples contain, every bandwidth and the overhead."""
     classes = {kernel.kernel_class for sample in samples for kernel in sample.kernels.kernels}
-    classes.add("elementwise")  # conv and FC epilogues use it
+    # Conv and FC epilogues use conv_epilogue when the profile has it, else elementwise.
+    classes.update(("elementwise", EPILOGUE))
     free = [f"efficiency.{name}" for name in profile.efficiency if name in classes]
     free += [f"memory.{level.name}" for level in profile.memory]
     free.append("overhead")
