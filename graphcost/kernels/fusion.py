@@ -271,16 +271,51 @@ class _Fuser:
         graph = nx.DiGraph()
         for kernel in kernels:
             graph.add_node(kernel.id, kernel=kernel)
+        sources_of = self._kernels_upstream(kernel_of)
         for producer, consumer, data in self.graph.edges(data=True):
-            source, target = kernel_of.get(producer), kernel_of.get(consumer)
-            if source is None or target is None or source == target:
+            target = kernel_of.get(consumer)
+            if target is None:
                 continue
-            if not graph.has_edge(source, target):
-                graph.add_edge(source, target, tensors=[])
-            carried = graph.edges[source, target]["tensors"]
-            # Two ops of one kernel may read the same tensor; the edge carries it once.
-            carried.extend(tensor for tensor in data["tensors"] if all(tensor.name != other.name for other in carried))
+            for source in sources_of(producer):
+                if source == target:
+                    continue
+                if not graph.has_edge(source, target):
+                    graph.add_edge(source, target, tensors=[])
+                carried = graph.edges[source, target]["tensors"]
+                # Two ops of one kernel may read the same tensor; the edge carries it once.
+                carried.extend(tensor for tensor in data["tensors"] if all(tensor.name != other.name for other in carried))
         return KernelResult(self.rules, kernels, graph, self.unfused)
+
+    def _kernels_upstream(self, kernel_of: dict[str, str]):
+        """Return a function from a node to the kernels whose data reaches it.
+
+        A node in a kernel maps to that kernel. A known-free node (Reshape,
+        Flatten, Squeeze) belongs to no kernel, so it maps to the kernels
+        upstream of it. The kernel graph thus connects a conv to the Gemm
+        behind its Flatten, and an edge carries the tensor its consumer reads.
+        """
+        found: dict[str, set[str]] = {}
+
+        def sources(node: str) -> set[str]:
+            if node in kernel_of:
+                return {kernel_of[node]}
+            if node not in self.rows:
+                return set()
+            if node not in found:
+                found[node] = set()
+                # Iterative walk upstream through free nodes, so long chains cannot exhaust the stack.
+                stack, seen = [node], {node}
+                while stack:
+                    current = stack.pop()
+                    for parent in self.graph.predecessors(current):
+                        if parent in kernel_of:
+                            found[node].add(kernel_of[parent])
+                        elif parent in self.rows and parent not in seen:
+                            seen.add(parent)
+                            stack.append(parent)
+            return found[node]
+
+        return sources
 
     def _kernel(self, kernel_id: str, nodes: list[str]) -> Kernel:
         rows = [self.rows[key] for key in nodes]

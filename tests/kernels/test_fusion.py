@@ -277,3 +277,32 @@ def test_qdq_conv_stays_on_npu():
     report = graphcost.analyze(parse_model(QDQ_CONV), hw="pixel-npu")
     assert report.latency.fallback_kernels == []
     assert report.latency.kernels[0].scaled_bytes == report.kernels.kernels[0].bytes_moved
+
+
+CONV_FLATTEN_GEMM = """
+g (float[1,8,4,4] x) => (float[1,10] y)
+  <float[16,8,4,4] w, float[10,16] fw, int64[2] shape = {1, 16}> {
+  c = Conv(x, w)
+  f = Flatten(c)
+  r = Reshape(f, shape)
+  y = Gemm <transB = 1> (r, fw)
+}
+"""
+
+
+def test_kernel_edge_through_free_nodes():
+    """Flatten and Reshape belong to no kernel, yet the conv's data reaches the Gemm through them."""
+    report = graphcost.analyze(parse_model(CONV_FLATTEN_GEMM))
+    conv, gemm = report.kernels.kernels
+
+    assert (conv.op_types, gemm.op_types) == (["Conv"], ["Gemm"])
+    assert list(report.kernels.graph.edges) == [(conv.id, gemm.id)]
+    # The edge carries the tensor the Gemm reads: 16 float32 values.
+    (tensor,) = report.kernels.graph.edges[conv.id, gemm.id]["tensors"]
+    assert (tensor.name, tensor.nbytes) == ("r", 64)
+
+
+def test_bundled_kernel_graphs_connected():
+    for path in ("models/mobilenet_v2.onnx", "models/ssdlite_mobilenet_v2.onnx"):
+        graph = graphcost.analyze(path).kernels.graph
+        assert nx.number_weakly_connected_components(graph) == 1, path
