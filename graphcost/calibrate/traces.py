@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -62,35 +63,106 @@ def _single(kernels: KernelResult, kernel: Kernel) -> KernelResult:
     return KernelResult(kernels.rules, [kernel], nx.DiGraph(), [])
 
 
+TRACE_KINDS = "an onnxruntime profiling JSON or a TensorFlow Lite op-profiling CSV"
+_RECORD_HINT = (
+    "give the JSON that onnxruntime writes with SessionOptions.enable_profiling, "
+    "or the CSV of benchmark_model --enable_op_profiling=true"
+)
+
+
+def _not_a_trace(path: str, reason: str) -> GraphcostError:
+    return GraphcostError(f"{path}: not {TRACE_KINDS} ({reason}); {_RECORD_HINT}")
+
+
 def read_trace(path: str) -> tuple[str, object]:
-    """Return ("onnxruntime", events) or ("tflite", rows) for the trace at ``path``."""
+    """Return ("onnxruntime", events) or ("tflite", rows) for the trace at ``path``.
+
+    Raises GraphcostError, naming the file, when it is not UTF-8 text, is
+    empty, or has neither the structure of an onnxruntime profile nor the
+    columns of a TensorFlow Lite op-profiling CSV.
+    """
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as error:
         raise GraphcostError(f"{path}: cannot read the trace ({error.strerror}); check the path") from None
+    # A NUL byte is valid UTF-8 but never occurs in either text format.
+    if b"\0" in raw:
+        raise _not_a_trace(path, "binary data: the file contains NUL bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _not_a_trace(path, "not UTF-8 text") from None
     stripped = text.lstrip()
+    if not stripped:
+        raise _not_a_trace(path, "empty file")
     if stripped.startswith("[") or stripped.startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise GraphcostError(f"{path}: invalid JSON ({error.msg} at line {error.lineno}); give an onnxruntime profile") from None
-        events = data.get("traceEvents", []) if isinstance(data, dict) else data
-        return "onnxruntime", events
-    rows = list(csv.reader(text.splitlines()))
+        return "onnxruntime", _onnxruntime_events(path, text)
+    return "tflite", _tflite_rows(path, text)
+
+
+def _onnxruntime_events(path: str, text: str) -> list[dict]:
+    """Return the events of an onnxruntime profile, checking the node events that the fit reads."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _not_a_trace(path, f"invalid JSON: {error.msg} at line {error.lineno}") from None
+    # onnxruntime writes a list of events. The Chrome trace format wraps the list in "traceEvents".
+    events = data.get("traceEvents") if isinstance(data, dict) else data
+    if not isinstance(events, list):
+        raise _not_a_trace(path, "JSON that is neither a list of events nor an object with a 'traceEvents' list")
+    node_events = 0
+    for index, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise _not_a_trace(path, f"event {index} is {type(event).__name__}, not an object")
+        if event.get("cat") != "Node" or not str(event.get("name", "")).endswith("_kernel_time"):
+            continue
+        duration = event.get("dur", 0)
+        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0:
+            raise _not_a_trace(path, f"node event {index} '{event['name']}' has duration {duration!r}, not a number of microseconds")
+        if not isinstance(event.get("args", {}), dict):
+            raise _not_a_trace(path, f"node event {index} '{event['name']}' has 'args' that is not an object")
+        node_events += 1
+    if node_events == 0:
+        raise _not_a_trace(path, "no node event: no event of category 'Node' whose name ends in '_kernel_time'")
+    return events
+
+
+def _tflite_rows(path: str, text: str) -> list[dict]:
+    """Return the rows of the op table of a TensorFlow Lite CSV, keyed by lower-case column name."""
+    try:
+        rows = list(csv.reader(text.splitlines()))
+    except csv.Error as error:
+        raise _not_a_trace(path, f"invalid CSV: {error}") from None
     header_index = next((i for i, row in enumerate(rows) if row and row[0].strip().lower() == "node type"), None)
     if header_index is None:
-        raise GraphcostError(
-            f"{path}: neither an onnxruntime profiling JSON nor a TensorFlow Lite op-profiling CSV "
-            "(no 'node type' header); record it with benchmark_model --enable_op_profiling=true"
-        )
+        raise _not_a_trace(path, "no row starts with a 'node type' column")
     header = [cell.strip().lower() for cell in rows[header_index]]
+    time_column = next((name for name in ("avg_ms", "avg ms") if name in header), None)
+    if time_column is None:
+        raise _not_a_trace(path, f"the 'node type' header on line {header_index + 1} has no 'avg_ms' column")
     table = []
-    for row in rows[header_index + 1 :]:
+    for line, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if not row or not row[0].strip() or len(row) < len(header):
             break
-        table.append(dict(zip(header, (cell.strip() for cell in row))))
-    return "tflite", table
+        cells = dict(zip(header, (cell.strip() for cell in row)))
+        for column in (time_column, "times called"):
+            value = cells.get(column, "")
+            # An empty cell takes the default of match_tflite: no time, or one call.
+            if value and not _is_non_negative_number(value):
+                raise _not_a_trace(path, f"line {line} has {column} {value!r}, which is not a non-negative number")
+        table.append(cells)
+    if not table:
+        raise _not_a_trace(path, f"no op row follows the 'node type' header on line {header_index + 1}")
+    return table
+
+
+def _is_non_negative_number(text: str) -> bool:
+    try:
+        number = float(text)
+    except ValueError:
+        return False
+    return math.isfinite(number) and number >= 0
 
 
 def trace_names(kernels: KernelResult, graph=None) -> dict[str, Kernel]:

@@ -89,7 +89,7 @@ def test_tflite_csv_matches_by_op_type(tmp_path):
 def test_trace_not_recognised(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("hello\nworld\n")
-    with pytest.raises(GraphcostError, match="neither an onnxruntime profiling JSON"):
+    with pytest.raises(GraphcostError, match="not an onnxruntime profiling JSON or a TensorFlow Lite op-profiling CSV"):
         read_trace(str(path))
 
 
