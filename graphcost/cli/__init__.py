@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from graphcost import __version__
@@ -67,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args)
     except GraphcostError as error:
+        # With --debug the traceback comes first, and the exit status stays 2 as for any bad input.
         if getattr(args, "debug", False):
-            raise
+            traceback.print_exc(file=sys.stderr)
         print(f"graphcost: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -20,8 +20,6 @@ from cli_helpers import (
     run_subprocess,
 )
 from conftest import TORCHVISION_MODELS
-from graphcost.cli import main
-from graphcost.errors import GraphcostError
 
 MODEL = TORCHVISION_MODELS["mobilenet_v2"]
 HUGE_DIM = 10**13
@@ -289,17 +287,25 @@ def test_initializers_cut_rejected(tmp_path, capsys):
     check_rejected(result, [str(path)])
 
 
-def test_debug_raises_in_process(tmp_path, capsys):
-    with pytest.raises(GraphcostError, match="missing.onnx"):
-        main(["analyze", str(tmp_path / "missing.onnx"), "--debug"])
+def test_debug_traceback_in_process(tmp_path, capsys):
+    result = run_main(["analyze", tmp_path / "missing.onnx", "--debug"], capsys)
+
+    assert result.status == 2
+    assert "Traceback" in result.stderr
+    assert result.stderr_lines[-1].startswith("graphcost: error: ")
+    assert "missing.onnx" in result.stderr_lines[-1]
 
 
 def test_debug_traceback_subprocess(tmp_path):
-    result = run_subprocess(["analyze", tmp_path / "missing.onnx", "--debug"], cwd=tmp_path)
+    not_onnx = tmp_path / "not_onnx.onnx"
+    not_onnx.write_text("not a protobuf\n")
 
-    assert result.status != 0
+    result = run_subprocess(["analyze", not_onnx, "--debug"], cwd=tmp_path)
+
+    assert result.status == 2
     assert "Traceback" in result.stderr
     assert "ModelLoadError" in result.stderr
+    assert result.stdout == ""
 
 
 def test_checker_failure_warns(tmp_path, capsys):
