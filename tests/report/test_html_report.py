@@ -319,7 +319,7 @@ def test_analyze_cli_html_top_limits_table(tmp_path, capsys):
     assert result.status == 0, result.stderr
     page = parse_page(output.read_text(encoding="utf-8"))
     # The node table comes first: a header row, 3 rows and the totals row; the chart keeps every kernel.
-    node_rows = output.read_text(encoding="utf-8").split('<h2 id="table-node">')[1].split("</table>")[0].count("<tr>")
+    node_rows = output.read_text(encoding="utf-8").split('<h2 id="table-node">')[1].split("</table>")[0].count("<tr")
     assert node_rows == 1 + 3 + 1
     assert len(page.find("rect", class_="kernel-bar")) == len(page.data()["kernels"]["kernels"])
 
@@ -339,3 +339,49 @@ def test_whatif_cli_rejects_html(capsys):
     assert result.status == 2
     assert len(result.stderr_lines) == 1
     assert "invalid choice: 'html'" in result.stderr
+
+
+def table_rows(page_html: str) -> list[tuple[list[str], str]]:
+    """Return, for each table, its body rows as (class attribute or "", row HTML) pairs."""
+    tables = []
+    for table in re.findall(r"<table>.*?</table>", page_html, flags=re.DOTALL):
+        body = table.split("<tbody>", 1)[1]
+        tables.append(re.findall(r"<tr( class=\"[^\"]*\")?>(.*?)</tr>", body, flags=re.DOTALL))
+    return tables
+
+
+def row_cells(row_html: str) -> list[str]:
+    return [cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row_html, flags=re.DOTALL)]
+
+
+def test_style_bolds_only_total_rows():
+    style = analysis_html("mobilenet-v2-no-hw").split("<style>", 1)[1].split("</style>", 1)[0]
+
+    assert "last-child" not in style
+    assert "tr.total td { font-weight: bold; }" in style
+
+
+@pytest.mark.parametrize("case", ANALYSIS_CASES)
+def test_analysis_tables_mark_totals_row(case):
+    tables = table_rows(analysis_html(case))
+
+    assert tables, "the page has no table"
+    for rows in tables:
+        classes = [row_class for row_class, _ in rows]
+        assert classes[-1] == ' class="total"'
+        assert set(classes[:-1]) == {""}
+        assert "total" in row_cells(rows[-1][1])[:2]
+
+
+def test_diff_tables_mark_only_totals_rows():
+    tables = table_rows(diff_html())
+    # Stages, attribution, op types, patterns: only the first two end in a totals row.
+    last_rows = [(rows[-1][0], row_cells(rows[-1][1])[0]) for rows in tables]
+
+    assert len(tables) == 4
+    assert last_rows[0] == (' class="total"', "total")
+    assert last_rows[1] == (' class="total"', "total (B - A)")
+    assert last_rows[2][0] == ""
+    assert last_rows[3][0] == ""
+    for rows in tables:
+        assert all(row_class == "" for row_class, _ in rows[:-1])

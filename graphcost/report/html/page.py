@@ -40,7 +40,7 @@ svg.chart { display: block; background: #fff; }
 table { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; margin: 8px 0; }
 th, td { border-bottom: 1px solid #e5e5e5; padding: 3px 8px; white-space: nowrap; }
 th { background: #f4f4f4; position: sticky; top: 0; text-align: left; }
-tbody tr:last-child td { font-weight: bold; }
+tbody tr.total td { font-weight: bold; }
 details > summary { cursor: pointer; font-weight: bold; margin: 12px 0 4px; }
 .table-scroll { overflow-x: auto; }
 """
@@ -110,9 +110,22 @@ def _figure(svg: str, caption: str) -> str:
 
 
 def _html_table(headers: list[str], rows: list[list[str]], left_columns: set[int]) -> str:
+    """Return an analysis table as HTML, its last row (the totals) marked as such."""
     alignment = ["left" if index in left_columns else "right" for index in range(len(headers))]
     table = tabulate(rows, headers=headers, tablefmt="html", colalign=alignment, disable_numparse=True)
-    return f'<div class="table-scroll">{table}</div>'
+    return f'<div class="table-scroll">{mark_totals_row(table)}</div>'
+
+
+def mark_totals_row(table: str) -> str:
+    """Give the last row of a tabulate HTML table the class ``total``, which the page's style shows in bold.
+
+    Only tables that end in a totals row go through here, so an ordinary
+    last row is not styled as a total.
+    """
+    head, row_start, tail = table.rpartition("<tr>")
+    if not row_start:
+        raise ValueError("the table has no <tr> row to mark as its totals row")
+    return f'{head}<tr class="total">{tail}'
 
 
 def _analysis_table(report: AnalysisReport, group_by: str, top: int | None) -> tuple[str, int, int]:
@@ -228,9 +241,10 @@ _WATERFALL_CAPTION = (
 
 def render_diff_html(report: DiffReport) -> str:
     """Return the diff report as one self-contained HTML page."""
+    # The stage and attribution tables end in a totals row; the op type and pattern tables do not.
     sections = [
-        ("Stages", _stage_table(report, "html")),
-        ("Attribution of B - A", _attribution_table(report, "html")),
+        ("Stages", mark_totals_row(_stage_table(report, "html"))),
+        ("Attribution of B - A", mark_totals_row(_attribution_table(report, "html"))),
         ("Op types", _diff_op_type_table(report, "html")),
         ("Patterns", _pattern_table(report, "html")),
     ]
