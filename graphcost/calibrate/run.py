@@ -17,9 +17,8 @@ from graphcost.calibrate.measure import import_onnxruntime, measure
 from graphcost.calibrate.micro import microbenchmarks
 from graphcost.calibrate.traces import TraceMatch, match_onnxruntime, match_tflite, read_trace
 from graphcost.hardware import HardwareProfile, Sourced
-from graphcost.hardware.profile import EPILOGUE
-from graphcost.latency.fit import FitResult, FitSample, fit_profile
-from graphcost.latency.model import byte_scale
+from graphcost.latency.fit import OVERHEAD, FitResult, FitSample, _units, fit_profile, parameter_names
+from graphcost.latency.model import byte_scale, hot_input_bytes, kernel_terms, seconds_per_unit
 from graphcost.load import load
 
 Progress = Callable[[int, int, str], None]
@@ -58,14 +57,63 @@ def machine_description() -> str:
 
 
 def _free_parameters(profile: HardwareProfile, samples: list[FitSample]) -> list[str]:
-    """Fit the efficiencies of the classes the samples contain, every bandwidth and the overhead."""
-    classes = {kernel.kernel_class for sample in samples for kernel in sample.kernels.kernels}
-    # Conv and FC epilogues use conv_epilogue when the profile has it, else elementwise.
-    classes.update(("elementwise", EPILOGUE))
-    free = [f"efficiency.{name}" for name in profile.efficiency if name in classes]
-    free += [f"memory.{level.name}" for level in profile.memory]
-    free.append("overhead")
-    return free
+    """Return the parameters that some kernel of ``samples`` has units of, on its compute or its memory side.
+
+    A parameter with no units in any sample, such as the efficiency of a
+    class no sample contains or the bandwidth of a level no working set
+    reaches, cannot be fitted, so it keeps its value and source.
+    """
+    exercised = set()
+    for sample in samples:
+        if sample.kernels.kernels:
+            exercised.add(OVERHEAD)
+        hot = hot_input_bytes(sample.kernels, profile, sample.byte_scale)
+        for kernel in sample.kernels.kernels:
+            terms = kernel_terms(kernel, profile, sample.byte_scale, hot.get(kernel.id, 0.0))
+            for side in (terms.compute, terms.memory):
+                exercised.update(name for name, units in side.items() if units > 0)
+    return [name for name in parameter_names(profile) if name in exercised]
+
+
+# Relative change of a price below which a fitted parameter counts as unchanged.
+UNCHANGED_RELATIVE = 1e-9
+
+
+def _fixed_after_fit(profile: HardwareProfile, samples: list[FitSample], fit: FitResult) -> set[str]:
+    """Return the fitted parameters that the data did not constrain, or that the fit left unchanged.
+
+    The fit prices each kernel on its bounding side only, so a parameter with
+    no units on the bounding side of any kernel has no data behind it. The
+    ridge term then holds it at its start, up to rounding.
+    """
+    start = seconds_per_unit(profile)
+    start[OVERHEAD] = profile.overhead_per_kernel_s.value
+    prices = {**start, **fit.prices}
+    bound_units: dict[str, float] = {}
+    for sample in samples:
+        for name, units in _units(sample, profile, prices).items():
+            bound_units[name] = bound_units.get(name, 0.0) + units
+    fixed = set()
+    for name, fitted in fit.prices.items():
+        unchanged = abs(fitted / start[name] - 1.0) < UNCHANGED_RELATIVE
+        if unchanged or bound_units.get(name, 0.0) <= 0:
+            fixed.add(name)
+    return fixed
+
+
+def _fit(base: HardwareProfile, samples: list[FitSample], source: str) -> FitResult:
+    """Fit the parameters the samples constrain, refitting without those that come out unconstrained or unchanged.
+
+    The parameters left out keep their base value and source exactly, so
+    a calibrated profile labels as calibrated only the numbers the data moved.
+    """
+    free = _free_parameters(base, samples)
+    while True:
+        fit = fit_profile(base, samples, free=free, ridge=0.01, source=source)
+        fixed = _fixed_after_fit(base, samples, fit)
+        if not fixed:
+            return fit
+        free = [name for name in free if name not in fixed]
 
 
 # Efficiencies are fractions of the peak. When a kernel runs faster than the
@@ -91,7 +139,7 @@ def _raise_peak(base: HardwareProfile, samples: list[FitSample], source: str) ->
 
 def _finish(base: HardwareProfile, samples: list[FitSample], name: str, description: str, source: str, notes: list[str]) -> Calibration:
     base = _raise_peak(base, samples, source)
-    fit = fit_profile(base, samples, free=_free_parameters(base, samples), ridge=0.01, source=source)
+    fit = _fit(base, samples, source)
     calibration = Calibration(fit, samples)
     profile = dataclasses.replace(
         fit.profile,
