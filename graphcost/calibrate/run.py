@@ -16,6 +16,7 @@ from graphcost.analysis import analyze_model
 from graphcost.calibrate.measure import import_onnxruntime, measure
 from graphcost.calibrate.micro import microbenchmarks
 from graphcost.calibrate.traces import TraceMatch, match_onnxruntime, match_tflite, read_trace
+from graphcost.errors import GraphcostError
 from graphcost.hardware import HardwareProfile, Sourced
 from graphcost.latency.fit import OVERHEAD, FitResult, FitSample, _units, fit_profile, parameter_names
 from graphcost.latency.model import byte_scale, hot_input_bytes, kernel_terms, seconds_per_unit
@@ -152,6 +153,28 @@ def _finish(base: HardwareProfile, samples: list[FitSample], name: str, descript
     return calibration
 
 
+def check_onnxruntime_base(base: HardwareProfile) -> None:
+    """Raise GraphcostError unless ``base`` describes a float32 CPU, which is what onnxruntime measures here.
+
+    The microbenchmarks run float32 on this machine's CPU, so fitting them
+    into a GPU, NPU or int8 profile would label CPU float32 times as that
+    device's numbers.
+    """
+    problems = []
+    if base.kind != "cpu":
+        problems.append(f"is of kind '{base.kind}'")
+    if base.npu is not None:
+        problems.append("has an [npu] section")
+    if base.dtype != "float32":
+        problems.append(f"computes in {base.dtype}")
+    if problems:
+        raise GraphcostError(
+            f"{base.path or base.name}: base profile '{base.name}' {' and '.join(problems)}, but calibrating with "
+            "onnxruntime measures this machine's CPU in float32; give --base a cpu profile of dtype float32, "
+            "such as x86-avx2-cpu"
+        )
+
+
 def calibrate_onnxruntime(
     base: HardwareProfile,
     name: str,
@@ -161,6 +184,7 @@ def calibrate_onnxruntime(
     progress: Progress | None = None,
 ) -> Calibration:
     """Measure the microbenchmarks with onnxruntime and fit ``base`` to them."""
+    check_onnxruntime_base(base)
     onnxruntime = import_onnxruntime()
     cases = microbenchmarks(quick)
     samples = []

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 
 import pytest
+
+from conftest import run_cli
 
 from graphcost.calibrate.micro import microbenchmarks
 from graphcost.calibrate.traces import match_onnxruntime, match_tflite, read_trace
@@ -137,3 +140,33 @@ def test_unnamed_node_matches_by_output():
     events = [{"cat": "Node", "name": "y_nchwc_kernel_time", "dur": 12, "args": {"op_name": "Conv"}}]
     match = match_onnxruntime(events, kernels, 1.0, model.graph)
     assert [sample.measured_s for sample in match.samples] == [pytest.approx(12e-6)]
+
+
+@pytest.mark.parametrize(
+    ("base", "named"),
+    [("pixel-npu", "of kind 'npu'"), ("pixel4-gpu", "of kind 'gpu'")],
+)
+def test_onnxruntime_rejects_accelerator_base(base, named, tmp_path, capsys):
+    output = tmp_path / "out.toml"
+    result = run_cli(["calibrate", "--backend", "onnxruntime", "--quick", "--base", base, "-o", output], capsys)
+
+    assert result.status == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr_lines) == 1, result.stderr
+    assert f"hardware_profiles/{base}.toml" in result.stderr
+    assert named in result.stderr
+    assert "float32" in result.stderr
+    assert not output.exists()
+
+
+def test_onnxruntime_rejects_int8_cpu_base(tmp_path, capsys):
+    text = (resources.files("graphcost.hardware_profiles") / "x86-avx2-cpu.toml").read_text(encoding="utf-8")
+    assert text.count('dtype = "float32"') == 1
+    base = tmp_path / "int8-cpu.toml"
+    base.write_text(text.replace('dtype = "float32"', 'dtype = "int8"'), encoding="utf-8")
+    result = run_cli(["calibrate", "--backend", "onnxruntime", "--quick", "--base", base, "-o", tmp_path / "out.toml"], capsys)
+
+    assert result.status == 2
+    assert len(result.stderr_lines) == 1, result.stderr
+    assert str(base) in result.stderr
+    assert "computes in int8" in result.stderr
