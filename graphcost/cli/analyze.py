@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from graphcost.analysis import analyze
-from graphcost.cli.common import add_common_options, positive_int, write_output
+from graphcost.cli.common import add_common_options, positive_int, reject_output_over_inputs, write_output
 from graphcost.report import FORMATS, GROUPINGS, render
 
 EXAMPLES = """examples:
@@ -62,6 +62,7 @@ def add_input_shape_option(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    reject_output_over_inputs(args.output, [("model", args.model), ("hardware profile", args.hw)])
     report = analyze(args.model, input_shapes=args.input_shape, hw=args.hw)
     group_by = args.group_by or ("kernel" if args.hw else "node")
     text = render(report, args.format, group_by, args.top)

@@ -12,7 +12,7 @@ from tabulate import tabulate
 from graphcost.calibrate.run import calibrate_from_trace, calibrate_onnxruntime
 from graphcost.calibrate.validate import validate_model
 from graphcost.cli.analyze import add_input_shape_option
-from graphcost.cli.common import add_common_options, check_writable, positive_int, write_output
+from graphcost.cli.common import add_common_options, check_writable, positive_int, reject_output_over_inputs, write_output
 from graphcost.errors import GraphcostError
 from graphcost.hardware import load_profile
 from graphcost.hardware.writer import profile_to_toml
@@ -72,6 +72,8 @@ def _progress(index: int, total: int, label: str) -> None:
 
 def run_calibrate(args: argparse.Namespace) -> int:
     check_writable(args.output, "the profile")
+    inputs = [("trace", args.from_trace), ("model", args.model), ("base profile", args.base)]
+    reject_output_over_inputs(args.output, inputs)
     name = args.name or os.path.splitext(os.path.basename(args.output))[0]
     command = "graphcost " + " ".join(shlex.quote(part) for part in sys.argv[1:]) if sys.argv[1:2] == ["calibrate"] else "graphcost calibrate"
     base = load_profile(args.base)
@@ -92,6 +94,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    inputs = [("model", path) for path in args.models] + [("hardware profile", args.hw)]
+    reject_output_over_inputs(args.output, inputs)
     profile = load_profile(args.hw)
     rows = [validate_model(path, profile, args.threads, per_op=not args.no_per_op) for path in args.models]
     table = [

@@ -40,8 +40,6 @@ def configure_logging(args: argparse.Namespace) -> None:
     logger.propagate = False
 
 
-
-
 def positive_int(text: str) -> int:
     """argparse type for a count that must be at least 1."""
     try:
@@ -75,3 +73,21 @@ def check_writable(path: str, what: str) -> None:
         raise GraphcostError(f"{path}: cannot write {what} (folder {folder} does not exist); check the path")
     if not os.access(folder, os.W_OK):
         raise GraphcostError(f"{path}: cannot write {what} (folder {folder} is not writable); check the path")
+
+
+def reject_output_over_inputs(output: str | None, inputs: list[tuple[str, str | None]]) -> None:
+    """Raise GraphcostError if ``output`` is the same file as an input, so writing it cannot destroy that input.
+
+    ``inputs`` are (role, path) pairs, the role as the message names the
+    file ("model", "trace"). A path that does not exist is skipped because
+    it cannot be overwritten, and loading that input fails with its own
+    message. Links are followed, so a symlink or hard link to an input
+    counts as that input.
+    """
+    if output is None or not os.path.exists(output):
+        return
+    for role, path in inputs:
+        if path and os.path.exists(path) and os.path.samefile(output, path):
+            raise GraphcostError(
+                f"-o {output} is the same file as the {role} {path}; write the output to another path"
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from graphcost.cli.common import add_common_options, write_output
+from graphcost.cli.common import add_common_options, reject_output_over_inputs, write_output
 from graphcost.diff.compare import diff_models
 from graphcost.diff.explain import explain
 from graphcost.report.diff_render import DIFF_FORMATS, render_diff
@@ -55,13 +55,20 @@ def add_parser(subparsers) -> None:
     explain_parser.set_defaults(run=run_explain)
 
 
+def _reject_output_over_inputs(args: argparse.Namespace) -> None:
+    inputs = [("model A", args.model_a), ("model B", args.model_b), ("hardware profile", args.hw)]
+    reject_output_over_inputs(args.output, inputs)
+
+
 def run_diff(args: argparse.Namespace) -> int:
+    _reject_output_over_inputs(args)
     report = diff_models(args.model_a, args.model_b, args.hw, args.input_shape_a, args.input_shape_b)
     write_output(render_diff(report, args.format), args.output, sys.stdout)
     return 0
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    _reject_output_over_inputs(args)
     report = diff_models(args.model_a, args.model_b, args.hw, args.input_shape_a, args.input_shape_b)
     write_output(explain(report), args.output, sys.stdout)
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from graphcost.cli.analyze import add_input_shape_option
-from graphcost.cli.common import add_common_options, write_output
+from graphcost.cli.common import add_common_options, reject_output_over_inputs, write_output
 from graphcost.diff.compare import what_if
 from graphcost.errors import GraphcostError
 from graphcost.report.diff_render import WHATIF_FORMATS, render_whatif
@@ -35,6 +35,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    reject_output_over_inputs(args.output, [("model", args.model), ("hardware profile", args.hw)])
     relu = args.activation == "relu"
     if not (args.remove_se or relu or args.no_fusion):
         raise GraphcostError("graphcost whatif needs at least one of --remove-se, --activation relu, --no-fusion")
