@@ -118,8 +118,12 @@ def _tensor_kinds(work: onnx.ModelProto, shapes: ShapeResult, runtime_inputs: li
     return kinds
 
 
-def build_model(proto: onnx.ModelProto, source: str, input_shapes=None) -> Model:
-    """Build a :class:`Model` from a ModelProto, which is left unmodified."""
+def build_model(proto: onnx.ModelProto, source: str, input_shapes=None, path: str | None = None) -> Model:
+    """Build a :class:`Model` from a ModelProto, which is left unmodified.
+
+    ``path`` is the file ``proto`` was read from, if any. onnx.checker then
+    resolves external data against that file's folder.
+    """
     check_model_structure(proto, source)
     if proto.functions:
         # onnx's inliner expands model-local functions into plain nodes.
@@ -204,7 +208,7 @@ def build_model(proto: onnx.ModelProto, source: str, input_shapes=None) -> Model
                 "the file may be truncated, so export it again"
             )
     # The checker runs last so that a model that fails to load gives one error line, not a warning too.
-    checker_message = run_checker(proto, source)
+    checker_message = run_checker(proto, source, path)
     opset = next((o.version for o in proto.opset_import if o.domain in STANDARD_DOMAINS), 1)
     model = Model(
         source=source,
@@ -236,4 +240,4 @@ def load(path_or_proto, input_shapes=None) -> Model:
         if isinstance(path_or_proto, onnx.ModelProto):
             return build_model(path_or_proto, "<ModelProto>", input_shapes)
         source = os.fspath(path_or_proto)
-        return build_model(read_model(source), source, input_shapes)
+        return build_model(read_model(source), source, input_shapes, path=source)

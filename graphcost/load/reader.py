@@ -75,10 +75,16 @@ def iter_nodes(graph: onnx.GraphProto):
                     yield from iter_nodes(subgraph)
 
 
-def run_checker(model: onnx.ModelProto, source: str) -> str | None:
-    """Run onnx.checker; return its first message line if the model fails, else None."""
+def run_checker(model: onnx.ModelProto, source: str, path: str | None = None) -> str | None:
+    """Run onnx.checker; return its first message line if the model fails, else None.
+
+    With ``path``, the file ``model`` was read from, the checker reads that
+    file itself and resolves external data locations against its folder, not
+    the working directory. It checks that each external data file exists but
+    does not read it (onnx 1.23 reads only the model file).
+    """
     try:
-        onnx.checker.check_model(model)
+        onnx.checker.check_model(model if path is None else path)
     except (onnx.checker.ValidationError, ValueError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         logger.warning("%s fails onnx.checker (%s); analysing it anyway", source, first_line)
