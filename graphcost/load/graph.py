@@ -27,7 +27,7 @@ import onnx.inliner
 
 from graphcost.errors import InputShapeError, ModelLoadError
 from graphcost.gcpause import collector_paused
-from graphcost.load.reader import STANDARD_DOMAINS, check_model_structure, read_model, run_checker
+from graphcost.load.reader import STANDARD_DOMAINS, check_model_structure, node_keys, read_model, run_checker
 from graphcost.load.working_copy import (
     apply_input_shapes,
     make_working_copy,
@@ -80,14 +80,6 @@ def _normalize_input_shapes(input_shapes) -> dict[str | None, tuple[int, ...]]:
             raise InputShapeError(f"--input-shape gives {label} twice ({parsed[name]} and {dims}); give it once")
         parsed[name] = dims
     return parsed
-
-
-def _unique_key(node: onnx.NodeProto, index: int, used: set[str]) -> str:
-    key = node.name or f"{node.op_type}_{index}"
-    if key in used:
-        key = f"{key}_{index}"
-    used.add(key)
-    return key
 
 
 def _tensor_kinds(work: onnx.ModelProto, shapes: ShapeResult, runtime_inputs: list[str]) -> dict[str, TensorKind]:
@@ -153,11 +145,11 @@ def build_model(proto: onnx.ModelProto, source: str, input_shapes=None, path: st
 
     graph = nx.DiGraph(name=proto.graph.name, source=source)
     producers: dict[str, str] = {}
-    used_keys: set[str] = set()
+    keys = node_keys(proto_for_analysis.graph)
     original_nodes = list(proto_for_analysis.graph.node)
     for position, original_index in enumerate(order):
         node = original_nodes[original_index]
-        key = _unique_key(node, original_index, used_keys)
+        key = keys[original_index]
         graph.add_node(
             key,
             op_type=node.op_type,

@@ -54,25 +54,50 @@ def check_model_structure(model: onnx.ModelProto, source: str) -> None:
     declared = {opset.domain for opset in model.opset_import} | {function.domain for function in model.functions}
     if declared & STANDARD_DOMAINS:
         declared |= STANDARD_DOMAINS
-    for node in iter_nodes(model.graph):
+    for description, node in described_nodes(model.graph):
         if node.domain not in declared:
             raise ModelLoadError(
-                f"{source}: node '{node.name}' ({node.op_type}) uses domain '{node.domain}', "
+                f"{source}: node {description} uses domain '{node.domain}', "
                 "which the model's opset_import does not declare; fix the export or add the domain "
                 "to opset_import"
             )
 
 
-def iter_nodes(graph: onnx.GraphProto):
-    """Yield every node of ``graph`` and of its subgraphs."""
-    for node in graph.node:
-        yield node
+def node_keys(graph: onnx.GraphProto) -> list[str]:
+    """Return the key of each node of ``graph`` in stored order, as graphcost's reports name the node.
+
+    A key is the node's name, or ``<op_type>_<index>`` for a node without a
+    name. A key already taken by an earlier node gets ``_<index>`` appended.
+    """
+    keys: list[str] = []
+    used: set[str] = set()
+    for index, node in enumerate(graph.node):
+        key = node.name or f"{node.op_type}_{index}"
+        if key in used:
+            key = f"{key}_{index}"
+        used.add(key)
+        keys.append(key)
+    return keys
+
+
+def described_nodes(graph: onnx.GraphProto, outer: str = ""):
+    """Yield (description, node) for every node of ``graph`` and of its subgraphs.
+
+    The description is the node's key and op type, such as ``'Conv_3' (Conv)``,
+    followed for a subgraph node by the attribute and node that contain it.
+    """
+    for key, node in zip(node_keys(graph), graph.node):
+        description = f"'{key}' ({node.op_type}){outer}"
+        yield description, node
         for attribute in node.attribute:
             if attribute.type == onnx.AttributeProto.GRAPH:
-                yield from iter_nodes(attribute.g)
+                subgraphs = [attribute.g]
             elif attribute.type == onnx.AttributeProto.GRAPHS:
-                for subgraph in attribute.graphs:
-                    yield from iter_nodes(subgraph)
+                subgraphs = list(attribute.graphs)
+            else:
+                continue
+            for subgraph in subgraphs:
+                yield from described_nodes(subgraph, f" in {attribute.name} of '{key}'{outer}")
 
 
 def run_checker(model: onnx.ModelProto, source: str, path: str | None = None) -> str | None:

@@ -14,7 +14,7 @@ import networkx as nx
 import onnx
 
 from graphcost.errors import InputShapeError, ModelLoadError, ShapeError
-from graphcost.load.reader import STANDARD_DOMAINS
+from graphcost.load.reader import STANDARD_DOMAINS, node_keys
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +40,17 @@ def subgraph_outer_references(node: onnx.NodeProto) -> list[str]:
 def topological_node_order(model: onnx.ModelProto, source: str) -> list[int]:
     """Return node indices in a topological order, keeping the stored order where it is valid."""
     graph = model.graph
+    keys = node_keys(graph)
     producers: dict[str, int] = {}
     for index, node in enumerate(graph.node):
         for name in node.output:
             if not name:
                 continue
             if name in producers:
-                other = graph.node[producers[name]]
+                other = producers[name]
                 raise ModelLoadError(
-                    f"{source}: tensor '{name}' is written by two nodes, '{other.name}' ({other.op_type}) "
-                    f"and '{node.name}' ({node.op_type}); every tensor must have one producer"
+                    f"{source}: tensor '{name}' is written by two nodes, '{keys[other]}' ({graph.node[other].op_type}) "
+                    f"and '{keys[index]}' ({node.op_type}); every tensor must have one producer"
                 )
             producers[name] = index
     known = {info.name for info in graph.input} | {init.name for init in graph.initializer}
@@ -64,14 +65,14 @@ def topological_node_order(model: onnx.ModelProto, source: str) -> list[int]:
                 dependencies.add_edge(producers[name], index)
             elif name not in known:
                 raise ModelLoadError(
-                    f"{source}: node '{node.name}' ({node.op_type}) reads tensor '{name}', which no node, "
+                    f"{source}: node '{keys[index]}' ({node.op_type}) reads tensor '{name}', which no node, "
                     "initializer or graph input provides; the file may be truncated or the export broken"
                 )
     try:
         return list(nx.lexicographical_topological_sort(dependencies))
     except nx.NetworkXUnfeasible:
         cycle = nx.find_cycle(dependencies)
-        names = " -> ".join(graph.node[edge[0]].name or graph.node[edge[0]].op_type for edge in cycle)
+        names = " -> ".join(keys[edge[0]] for edge in cycle)
         raise ModelLoadError(
             f"{source}: the graph has a cycle ({names} -> ...); ONNX graphs must be acyclic"
         ) from None
