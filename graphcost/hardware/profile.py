@@ -193,6 +193,24 @@ def _fusion(reader: _Reader, data: dict, name: str, supported_ops: frozenset[str
     )
 
 
+def _check_level_order(reader: _Reader, levels: list[MemoryLevel]) -> None:
+    """Raise ProfileError unless every level's size_bytes is larger than the size of the level before it.
+
+    The latency model places a working set in the first level it fits, so
+    the levels must go from smallest to largest.
+    """
+    for index in range(1, len(levels)):
+        previous, level = levels[index - 1], levels[index]
+        if previous.size_bytes is None or level.size_bytes is None:
+            continue
+        if level.size_bytes.value <= previous.size_bytes.value:
+            raise reader.fail(
+                f"memory[{index}].size_bytes.value",
+                f"must be larger than memory[{index - 1}].size_bytes ({previous.name}, {previous.size_bytes.value:.0f} bytes) "
+                f"because levels go smallest first, got {level.size_bytes.value:.0f} bytes for {level.name}",
+            )
+
+
 def parse_profile(data: dict, path: str) -> HardwareProfile:
     """Validate parsed TOML ``data`` and return the profile."""
     reader = _Reader(data, path)
@@ -224,6 +242,7 @@ def parse_profile(data: dict, path: str) -> HardwareProfile:
         last = index == len(levels_data) - 1
         size = reader.number(level, "size_bytes", prefix, "bytes", required=not last)
         levels.append(MemoryLevel(reader.string(level, "name", prefix), size, reader.number(level, "bandwidth_bytes_per_s", prefix, "bytes/s")))
+    _check_level_order(reader, levels)
 
     overhead = reader.table(data, "overhead", "")
     reader.check_keys(overhead, {"per_kernel_s"}, "overhead.")

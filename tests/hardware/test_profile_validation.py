@@ -239,3 +239,37 @@ def test_hw_show_rejects_bad_profile(tmp_path, capsys):
     result = run_cli(["hw", "show", profile], capsys)
 
     check_rejected(result, [str(profile), "'efficiency.conv.value'"])
+
+
+def with_memory_sizes(sizes: list[int]) -> str:
+    """Return VALID_CPU with one [[memory]] level per entry of ``sizes``, in that order, and DRAM last without a size."""
+    levels = "".join(
+        f'[[memory]]\nname = "level{index}"\nsize_bytes = {{ value = {size}, source = "test value" }}\n'
+        f'bandwidth_bytes_per_s = {{ value = 1e10, source = "test value" }}\n\n'
+        for index, size in enumerate(sizes)
+    )
+    levels += '[[memory]]\nname = "DRAM"\nbandwidth_bytes_per_s = { value = 1e9, source = "test value" }\n\n'
+    return VALID_CPU[: VALID_CPU.index("[[memory]]")] + levels + VALID_CPU[VALID_CPU.index("[overhead]") :]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "field", "values"),
+    [
+        ([1048576, 1024], "memory[1].size_bytes.value", ["1048576", "1024"]),
+        ([65536, 65536], "memory[1].size_bytes.value", ["65536 bytes) because levels go smallest first, got 65536 bytes"]),
+        ([32768, 1048576, 524288], "memory[2].size_bytes.value", ["1048576", "524288"]),
+    ],
+    ids=["smaller", "equal", "third smaller"],
+)
+def test_memory_sizes_out_of_order_rejected(sizes, field, values, model_path, tmp_path, capsys):
+    profile = write_text(tmp_path, "bad.toml", with_memory_sizes(sizes))
+    result = run_cli(["analyze", model_path, "--hw", profile], capsys)
+
+    check_rejected(result, [str(profile), f"'{field}'", "smallest first", *values])
+
+
+def test_memory_sizes_increasing_accepted(model_path, tmp_path, capsys):
+    profile = write_text(tmp_path, "good.toml", with_memory_sizes([32768, 1048576, 8388608]))
+    result = run_cli(["analyze", model_path, "--hw", profile], capsys)
+
+    assert result.status == 0, result.stderr
