@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from graphcost.analysis import analyze
+from graphcost.analysis import analyze_model
 from graphcost.cli.common import add_common_options, positive_int, reject_output_over_inputs, write_output
+from graphcost.cli.loading import load_model
 from graphcost.report import FORMATS, GROUPINGS, render
 
 EXAMPLES = """examples:
@@ -63,7 +64,8 @@ def add_input_shape_option(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     reject_output_over_inputs(args.output, [("model", args.model), ("hardware profile", args.hw)])
-    report = analyze(args.model, input_shapes=args.input_shape, hw=args.hw)
+    model = load_model(args.model, args.input_shape)
+    report = analyze_model(model, hw=args.hw)
     group_by = args.group_by or ("kernel" if args.hw else "node")
     text = render(report, args.format, group_by, args.top)
     write_output(text, args.output, sys.stdout)

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from graphcost.cli.common import add_common_options, reject_output_over_inputs, write_output
-from graphcost.diff.compare import diff_models
+from graphcost.cli.loading import load_model
+from graphcost.diff.compare import DiffReport, diff_models
 from graphcost.diff.explain import explain
 from graphcost.report.diff_render import DIFF_FORMATS, render_diff
 
@@ -60,15 +61,21 @@ def _reject_output_over_inputs(args: argparse.Namespace) -> None:
     reject_output_over_inputs(args.output, inputs)
 
 
+def _diff_models(args: argparse.Namespace) -> DiffReport:
+    model_a = load_model(args.model_a, args.input_shape_a, "--input-shape-a")
+    model_b = load_model(args.model_b, args.input_shape_b, "--input-shape-b")
+    return diff_models(model_a, model_b, args.hw)
+
+
 def run_diff(args: argparse.Namespace) -> int:
     _reject_output_over_inputs(args)
-    report = diff_models(args.model_a, args.model_b, args.hw, args.input_shape_a, args.input_shape_b)
+    report = _diff_models(args)
     write_output(render_diff(report, args.format), args.output, sys.stdout)
     return 0
 
 
 def run_explain(args: argparse.Namespace) -> int:
     _reject_output_over_inputs(args)
-    report = diff_models(args.model_a, args.model_b, args.hw, args.input_shape_a, args.input_shape_b)
+    report = _diff_models(args)
     write_output(explain(report), args.output, sys.stdout)
     return 0

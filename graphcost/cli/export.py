@@ -9,8 +9,8 @@ import sys
 from graphcost.analysis import analyze_model
 from graphcost.cli.analyze import add_input_shape_option
 from graphcost.cli.common import add_common_options, reject_output_over_inputs, write_output
+from graphcost.cli.loading import load_model
 from graphcost.errors import GraphcostError
-from graphcost.load import load
 from graphcost.report.export import EXPORT_FORMATS, FORMAT_SUFFIXES, export_text, kernel_graph, op_graph
 
 EXAMPLES = """examples:
@@ -66,7 +66,7 @@ def output_format(requested: str | None, path: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     chosen = output_format(args.format, args.output)
     reject_output_over_inputs(args.output, [("model", args.model), ("hardware profile", args.hw)])
-    model = load(args.model, args.input_shape)
+    model = load_model(args.model, args.input_shape)
     report = analyze_model(model, hw=args.hw)
     graph = kernel_graph(report) if args.kernels else op_graph(model, report)
     write_output(export_text(graph, chosen), args.output, sys.stdout)

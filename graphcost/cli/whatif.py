@@ -7,6 +7,7 @@ import sys
 
 from graphcost.cli.analyze import add_input_shape_option
 from graphcost.cli.common import add_common_options, reject_output_over_inputs, write_output
+from graphcost.cli.loading import load_model
 from graphcost.diff.compare import what_if
 from graphcost.errors import GraphcostError
 from graphcost.report.diff_render import WHATIF_FORMATS, render_whatif
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     relu = args.activation == "relu"
     if not (args.remove_se or relu or args.no_fusion):
         raise GraphcostError("graphcost whatif needs at least one of --remove-se, --activation relu, --no-fusion")
-    rows = what_if(args.model, args.hw, args.remove_se, relu, args.no_fusion, args.input_shape)
+    model = load_model(args.model, args.input_shape)
+    rows = what_if(model, args.hw, args.remove_se, relu, args.no_fusion)
     write_output(render_whatif(args.model, args.hw, rows, args.format), args.output, sys.stdout)
     return 0
