@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shlex
 import sys
@@ -16,6 +17,8 @@ from graphcost.cli.common import add_common_options, check_writable, positive_in
 from graphcost.errors import GraphcostError
 from graphcost.hardware import load_profile
 from graphcost.hardware.writer import profile_to_toml
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_BASE = "x86-avx2-cpu"
 
@@ -56,6 +59,7 @@ def add_parser(subparsers) -> None:
     validate.add_argument("--backend", choices=("onnxruntime",), default="onnxruntime", help="runtime to measure with")
     validate.add_argument("--threads", type=positive_int, default=1, help="onnxruntime intra-op threads (default: 1)")
     validate.add_argument("--no-per-op", action="store_true", help="skip the per-op-type comparison")
+    add_input_shape_option(validate)
     validate.add_argument("-o", "--output", metavar="FILE", help="write the tables to FILE instead of stdout")
     add_common_options(validate)
     validate.set_defaults(run=run_validate)
@@ -97,7 +101,17 @@ def run_validate(args: argparse.Namespace) -> int:
     inputs = [("model", path) for path in args.models] + [("hardware profile", args.hw)]
     reject_output_over_inputs(args.output, inputs)
     profile = load_profile(args.hw)
-    rows = [validate_model(path, profile, args.threads, per_op=not args.no_per_op) for path in args.models]
+    rows = [
+        validate_model(path, profile, args.threads, per_op=not args.no_per_op, input_shapes=args.input_shape)
+        for path in args.models
+    ]
+    if args.input_shape:
+        # NOTE: validate_model passes the shapes to the analysis only, so onnxruntime still feeds
+        # inputs of the declared dims with symbolic dims as 1. Drop this warning once it feeds these shapes.
+        logger.warning(
+            "--input-shape sets the predicted latency only: onnxruntime measures with the model's declared input "
+            "dims, symbolic dims as 1"
+        )
     table = [
         [row.model, f"{row.predicted_s * 1e3:.3f}", f"{row.measured_s * 1e3:.3f}", f"{row.error * 100:+.1f}"] for row in rows
     ]
