@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import os
 
+from graphcost.diff.attribution import Attribution
 from graphcost.diff.compare import DiffReport
+from graphcost.diff.magnitudes import format_count, format_duration
 
 SE = "squeeze-excite blocks"
 ACTIVATIONS = "activations (h-swish/h-sigmoid vs ReLU)"
+# A latency difference below this share of A's latency prints as a change of
+# 0.0%, so the two models count as equally fast. Components below this share
+# of the slower model are too small to name.
+SAME_LATENCY_SHARE = 5e-4
 
 
 def _name(source: str) -> str:
     return os.path.splitext(os.path.basename(source))[0]
 
 
-def _ms(seconds: float) -> str:
-    value = round(seconds * 1e3, 1)
-    return f"{value + 0.0:+.1f} ms"  # + 0.0 turns -0.0 into 0.0
+def _same_latency(latency: Attribution) -> bool:
+    if not latency.a_total:
+        return latency.delta == 0
+    return abs(latency.delta) < SAME_LATENCY_SHARE * latency.a_total
+
+
+def _negligible(value: float, latency: Attribution) -> bool:
+    return abs(value) < SAME_LATENCY_SHARE * max(latency.a_total, latency.b_total)
 
 
 def explain(report: DiffReport) -> str:
@@ -26,57 +37,103 @@ def explain(report: DiffReport) -> str:
     a_name, b_name = _name(report.a.source), _name(report.b.source)
     if a_name == b_name:
         a_name, b_name = f"A ({a_name})", f"B ({b_name})"
-    relative = latency.delta / latency.a_total if latency.a_total else 0.0
-    if latency.delta == 0:
-        comparison = "the same"
-    elif latency.a_total:
-        comparison = f"{abs(relative) * 100:.1f}% {'faster' if latency.delta < 0 else 'slower'} ({_ms(latency.delta)})"
-    else:
-        comparison = f"slower by {_ms(latency.delta)}"
-    paragraphs = [
-        f"On {report.profile}, {b_name} takes {latency.b_total * 1e3:.1f} ms and {a_name} {latency.a_total * 1e3:.1f} ms: "
-        f"{b_name} is {comparison}."
-    ]
+    same_totals = _same_latency(latency) and macs.delta == 0
+    # Two models that take the same time and do the same work, with no part
+    # that differs either, leave nothing to attribute.
+    no_difference = same_totals and all(_negligible(value, latency) for value in latency.components.values())
 
+    paragraphs = [_headline(report, a_name, b_name, no_difference)]
+    if not no_difference:
+        paragraphs.append(_architecture_sentence(latency))
+        paragraphs.extend(_squeeze_excite_sentence(report, a_name, b_name))
+        paragraphs.extend(_activation_sentence(report, a_name, b_name))
+        paragraphs.append(_fusion_sentence(latency, a_name, b_name))
+    for side, name in ((report.a, a_name), (report.b, b_name)):
+        paragraphs.extend(_fallback_sentence(side.report, name))
+    if macs.a_total and not same_totals:
+        paragraphs.append(_macs_sentence(macs, latency))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def _headline(report: DiffReport, a_name: str, b_name: str, no_difference: bool) -> str:
+    latency, macs = report.attributions["latency_s"], report.attributions["macs"]
+    device = f"On {report.profile}, "
+    if _same_latency(latency) and macs.delta == 0:
+        if latency.delta == 0:
+            times = f"both take {format_duration(latency.a_total)}"
+        else:
+            times = f"take {format_duration(latency.b_total)} and {format_duration(latency.a_total)}, the same within 0.05%,"
+        ending = "there is no difference to explain" if no_difference else "only their parts differ, as follows"
+        return f"{device}{b_name} and {a_name} {times} and have the same MACs ({format_count(macs.a_total)}): {ending}."
+
+    b_time = format_duration(latency.b_total)
+    a_time = format_duration(latency.a_total)
+    if _same_latency(latency):
+        comparison = f"as fast as {a_name} within 0.05%"
+    elif latency.a_total:
+        relative = latency.delta / latency.a_total
+        direction = "faster" if latency.delta < 0 else "slower"
+        comparison = f"{abs(relative) * 100:.1f}% {direction} ({format_duration(latency.delta, signed=True)})"
+    else:
+        comparison = f"slower by {format_duration(latency.delta)}"
+    return f"{device}{b_name} takes {b_time} and {a_name} {a_time}: {b_name} is {comparison}."
+
+
+def _architecture_sentence(latency: Attribution) -> str:
     architecture = {name: value for name, value in latency.components.items() if name not in (SE, ACTIVATIONS, "fusion")}
     total_architecture = sum(architecture.values())
     ranked = sorted(architecture.items(), key=lambda item: abs(item[1]), reverse=True)
-    largest = [f"{name.replace('architecture: ', '')} {_ms(value)}" for name, value in ranked[:3] if abs(value) >= 5e-5]
-    paragraphs.append(
+    largest = [
+        f"{name.replace('architecture: ', '')} {format_duration(value, signed=True)}"
+        for name, value in ranked[:3]
+        if not _negligible(value, latency)
+    ]
+    return (
         f"The layers themselves (widths, depths, kernel sizes and resolution, with SE and h-swish set aside) account for "
-        f"{_ms(total_architecture)}. The largest stage differences: {', '.join(largest) or 'none'}."
+        f"{format_duration(total_architecture, signed=True)}. The largest stage differences: {', '.join(largest) or 'none'}."
     )
 
-    se, se_unfused = latency.components[SE], latency.unfused_features[SE]
+
+def _squeeze_excite_sentence(report: DiffReport, a_name: str, b_name: str) -> list[str]:
+    latency = report.attributions["latency_s"]
     se_counts = report.pattern_counts().get("squeeze_excite", (0, 0))
-    if se_counts != (0, 0):
-        paragraphs.append(
-            f"Squeeze-excite ({se_counts[0]} blocks in {a_name}, {se_counts[1]} in {b_name}) contributes {_ms(se)}. "
-            f"With every op as its own kernel it would contribute {_ms(se_unfused)}."
-        )
+    if se_counts == (0, 0):
+        return []
+    return [
+        f"Squeeze-excite ({se_counts[0]} blocks in {a_name}, {se_counts[1]} in {b_name}) contributes "
+        f"{format_duration(latency.components[SE], signed=True)}. With every op as its own kernel it would contribute "
+        f"{format_duration(latency.unfused_features[SE], signed=True)}."
+    ]
+
+
+def _activation_sentence(report: DiffReport, a_name: str, b_name: str) -> list[str]:
+    latency = report.attributions["latency_s"]
     activation, activation_unfused = latency.components[ACTIVATIONS], latency.unfused_features[ACTIVATIONS]
     swish_counts = report.pattern_counts().get("h_swish", (0, 0))
-    if swish_counts != (0, 0) or abs(activation) > 0:
-        fusion_share = activation - activation_unfused
-        if fusion_share >= 0:
-            fusion_clause = f"so {abs(fusion_share) * 1e3:.1f} ms of their cost is fusion this device does not do for them"
-        else:
-            fusion_clause = f"so this device's fusion saves {abs(fusion_share) * 1e3:.1f} ms on them"
-        paragraphs.append(
-            f"h-swish and h-sigmoid ({swish_counts[0]} h-swish in {a_name}, {swish_counts[1]} in {b_name}) contribute "
-            f"{_ms(activation)} against ReLU here. With every op as its own kernel they would contribute "
-            f"{_ms(activation_unfused)}, {fusion_clause}."
-        )
+    if swish_counts == (0, 0) and activation == 0:
+        return []
+    fusion_share = activation - activation_unfused
+    if fusion_share >= 0:
+        fusion_clause = f"so {format_duration(fusion_share)} of their cost is fusion this device does not do for them"
+    else:
+        fusion_clause = f"so this device's fusion saves {format_duration(-fusion_share)} on them"
+    return [
+        f"h-swish and h-sigmoid ({swish_counts[0]} h-swish in {a_name}, {swish_counts[1]} in {b_name}) contribute "
+        f"{format_duration(activation, signed=True)} against ReLU here. With every op as its own kernel they would "
+        f"contribute {format_duration(activation_unfused, signed=True)}, {fusion_clause}."
+    ]
+
+
+def _fusion_sentence(latency: Attribution, a_name: str, b_name: str) -> str:
     fusion = latency.components["fusion"]
-    paragraphs.append(
-        f"Fusion on this device saves {abs(fusion) * 1e3:.1f} ms {'less' if fusion > 0 else 'more'} on {b_name}'s layers "
-        f"than on {a_name}'s (component {_ms(fusion)}), with SE and h-swish set aside."
+    if _negligible(fusion, latency):
+        comparison = f"as much on {b_name}'s layers as on {a_name}'s"
+    else:
+        comparison = f"{format_duration(abs(fusion))} {'less' if fusion > 0 else 'more'} on {b_name}'s layers than on {a_name}'s"
+    return (
+        f"Fusion on this device saves {comparison} (component {format_duration(fusion, signed=True)}), "
+        "with SE and h-swish set aside."
     )
-    for side, name in ((report.a, a_name), (report.b, b_name)):
-        paragraphs.extend(_fallback_sentence(side.report, name))
-    if macs.a_total:
-        paragraphs.append(_macs_sentence(macs.delta / macs.a_total, relative, macs.delta))
-    return "\n\n".join(paragraphs) + "\n"
 
 
 def _fallback_sentence(report, name: str) -> list[str]:
@@ -89,12 +146,23 @@ def _fallback_sentence(report, name: str) -> list[str]:
     transfer = sum(item.transfer_s for item in fallback.values())
     return [
         f"{len(fallback)} kernels of {name} ({', '.join(ops)}) run on the fallback CPU because this device does not "
-        f"support them: {total * 1e3:.1f} ms, of which {transfer * 1e3:.1f} ms moves tensors to and from the accelerator."
+        f"support them: {format_duration(total)}, of which {format_duration(transfer)} moves tensors to and from the "
+        "accelerator."
     ]
 
 
-def _macs_sentence(macs_relative: float, latency_relative: float, macs_delta: float) -> str:
-    head = f"MACs change by {macs_relative * 100:+.1f}% ({macs_delta / 1e6:+.0f} M) while latency changes by {latency_relative * 100:+.1f}%: "
+def _macs_sentence(macs: Attribution, latency: Attribution) -> str:
+    latency_relative = latency.delta / latency.a_total if latency.a_total else 0.0
+    if macs.delta == 0:
+        return (
+            f"Both models do the same MACs ({format_count(macs.a_total)}), so the latency difference comes from memory "
+            "traffic, per-kernel overhead, element-wise work or fallback, not from multiply-accumulates."
+        )
+    macs_relative = macs.delta / macs.a_total
+    head = f"MACs change by {macs_relative * 100:+.1f}% ({format_count(macs.delta, signed=True)}) while latency "
+    if _same_latency(latency):
+        return head + "stays the same within 0.05%: on this device the MACs alone do not set the latency; see the components above."
+    head += f"changes by {latency_relative * 100:+.1f}%: "
     if macs_relative < 0 < latency_relative:
         return head + (
             "latency rises although MACs fall, so the time goes to memory traffic, per-kernel overhead, element-wise "
