@@ -21,8 +21,11 @@ dM up to floating-point rounding. docs/attribution.md has a worked example.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from graphcost.analysis import analyze_model
@@ -35,6 +38,34 @@ from graphcost.results import AnalysisReport
 
 FEATURES = ("squeeze_excite", "activation")
 METRICS = ("latency_s", "macs", "bytes_moved")
+ORIGINAL: frozenset[str] = frozenset()
+
+# Loggers that warn about a model while it is loaded and analysed: a failed
+# onnx.checker, symbolic dims taken as 1, uncosted nodes.
+MODEL_WARNING_LOGGERS = ("graphcost.analysis", "graphcost.load.graph", "graphcost.load.reader")
+
+
+def _drop_warnings(record: logging.LogRecord) -> bool:
+    return record.levelno != logging.WARNING
+
+
+@contextlib.contextmanager
+def _model_warnings_muted() -> Iterator[None]:
+    """Drop the warnings of MODEL_WARNING_LOGGERS inside the block.
+
+    Counterfactuals are built from the original model's nodes, so their
+    warnings repeat what the original's analysis already reported.
+    NOTE: logger filters are process-wide, so another thread analysing a
+    model meanwhile loses its warnings from these loggers too.
+    """
+    loggers = [logging.getLogger(name) for name in MODEL_WARNING_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(_drop_warnings)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(_drop_warnings)
 
 
 @dataclass
@@ -62,11 +93,16 @@ def evaluate(model: Model, profile: HardwareProfile, fused: bool) -> Evaluation:
 
 
 class Variants:
-    """A model and its counterfactuals, each loaded and evaluated once when first needed."""
+    """A model and its counterfactuals, each loaded and evaluated once when first needed.
+
+    Only the original with the device's fusion logs warnings (uncosted nodes,
+    a failed checker), so each is reported once per model, not once per
+    counterfactual.
+    """
 
     def __init__(self, model: Model, profile: HardwareProfile):
         self.profile = profile
-        self._models: dict[frozenset[str], Model] = {frozenset(): model}
+        self._models: dict[frozenset[str], Model] = {ORIGINAL: model}
         self._evaluations: dict[tuple[frozenset[str], bool], Evaluation] = {}
 
     def model(self, removed: frozenset[str]) -> Model:
@@ -83,7 +119,12 @@ class Variants:
     def evaluation(self, removed: frozenset[str], fused: bool) -> Evaluation:
         key = (removed, fused)
         if key not in self._evaluations:
-            self._evaluations[key] = evaluate(self.model(removed), self.profile, fused)
+            if key == (ORIGINAL, True):
+                self._evaluations[key] = evaluate(self.model(removed), self.profile, fused)
+            else:
+                self.evaluation(ORIGINAL, True)
+                with _model_warnings_muted():
+                    self._evaluations[key] = evaluate(self.model(removed), self.profile, fused)
         return self._evaluations[key]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from graphcost.costs import CostStatus
 from graphcost.diff.attribution import METRICS, Attribution, Variants, attribute
 from graphcost.diff.stages import kernel_stages, stage_order
 from graphcost.hardware import HardwareProfile, load_profile
@@ -16,6 +17,18 @@ logger = logging.getLogger(__name__)
 STAGE_FIELDS = ("macs", "param_count", "bytes_moved", "kernels", "latency_s")
 
 
+@dataclass(frozen=True)
+class UncostedNode:
+    """A live node graphcost could not cost, because no formula applies or a shape it needs is unknown."""
+
+    key: str
+    op_type: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "op_type": self.op_type, "reason": self.reason}
+
+
 @dataclass
 class ModelSide:
     """One model of a diff as the device runs it."""
@@ -24,9 +37,19 @@ class ModelSide:
     report: AnalysisReport
     stages: dict[str, dict[str, float]]
     fused_kernels: int
+    uncosted_nodes: list[UncostedNode] = field(default_factory=list)
 
     def stage_totals(self) -> dict[str, float]:
         return {name: sum(stage[name] for stage in self.stages.values()) for name in STAGE_FIELDS}
+
+    @property
+    def uncosted_op_types(self) -> dict[str, int]:
+        """Op type -> uncosted node count, nodes inside If/Loop/Scan bodies included."""
+        return dict(self.report.uncosted_op_types)
+
+    @property
+    def uncosted_count(self) -> int:
+        return sum(self.report.uncosted_op_types.values())
 
 
 @dataclass
@@ -65,6 +88,8 @@ class DiffReport:
                 "stages": model_side.stages,
                 "patterns": model_side.report.patterns.counts(),
                 "fused_kernels": model_side.fused_kernels,
+                "uncosted_nodes": [node.to_dict() for node in model_side.uncosted_nodes],
+                "uncosted_op_types": model_side.uncosted_op_types,
             }
 
         return {
@@ -92,7 +117,8 @@ def _side(model: Model, variants: Variants) -> ModelSide:
         sums["latency_s"] += latency[kernel.id]
     fused = sum(1 for kernel in report.kernels.kernels if len(kernel.op_types) > 1)
     ordered = dict(sorted(stages.items(), key=lambda item: stage_order(item[0])))
-    return ModelSide(model.source, report, ordered, fused)
+    uncosted = [UncostedNode(row.key, row.op_type, row.reason) for row in report.rows if row.status is CostStatus.UNCOSTED]
+    return ModelSide(model.source, report, ordered, fused, uncosted)
 
 
 def diff_models(path_a, path_b, hw: HardwareProfile | str, input_shapes_a=None, input_shapes_b=None) -> DiffReport:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from graphcost.diff.attribution import Attribution
-from graphcost.diff.compare import DiffReport
+from graphcost.diff.compare import DiffReport, ModelSide
 from graphcost.diff.magnitudes import format_count, format_duration
 
 SE = "squeeze-excite blocks"
@@ -43,6 +43,8 @@ def explain(report: DiffReport) -> str:
     no_difference = same_totals and all(_negligible(value, latency) for value in latency.components.values())
 
     paragraphs = [_headline(report, a_name, b_name, no_difference)]
+    for side, name in ((report.a, a_name), (report.b, b_name)):
+        paragraphs.extend(_uncosted_sentence(side, name))
     if not no_difference:
         paragraphs.append(_architecture_sentence(latency))
         paragraphs.extend(_squeeze_excite_sentence(report, a_name, b_name))
@@ -66,8 +68,8 @@ def _headline(report: DiffReport, a_name: str, b_name: str, no_difference: bool)
         ending = "there is no difference to explain" if no_difference else "only their parts differ, as follows"
         return f"{device}{b_name} and {a_name} {times} and have the same MACs ({format_count(macs.a_total)}): {ending}."
 
-    b_time = format_duration(latency.b_total)
-    a_time = format_duration(latency.a_total)
+    b_time = _bound(report.b) + format_duration(latency.b_total)
+    a_time = _bound(report.a) + format_duration(latency.a_total)
     if _same_latency(latency):
         comparison = f"as fast as {a_name} within 0.05%"
     elif latency.a_total:
@@ -77,6 +79,23 @@ def _headline(report: DiffReport, a_name: str, b_name: str, no_difference: bool)
     else:
         comparison = f"slower by {format_duration(latency.delta)}"
     return f"{device}{b_name} takes {b_time} and {a_name} {a_time}: {b_name} is {comparison}."
+
+
+def _bound(side: ModelSide) -> str:
+    return "at least " if side.uncosted_count else ""
+
+
+def _uncosted_sentence(side: ModelSide, name: str) -> list[str]:
+    count = side.uncosted_count
+    if not count:
+        return []
+    listed = ", ".join(f"{op_type} x{number}" for op_type, number in side.uncosted_op_types.items())
+    nodes = "1 uncosted node" if count == 1 else f"{count} uncosted nodes"
+    return [
+        f"{name} has {nodes} ({listed}), whose compute graphcost does not count because it has no cost formula or "
+        f"no tensor shape for them. So {name}'s latency, MACs and bytes are lower bounds, and every difference here "
+        "leaves that compute out."
+    ]
 
 
 def _architecture_sentence(latency: Attribution) -> str:

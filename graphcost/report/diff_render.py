@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from tabulate import tabulate
 
-from graphcost.diff.compare import DiffReport, WhatIfRow
+from graphcost.diff.compare import DiffReport, ModelSide, WhatIfRow
 
 WHATIF_FORMATS = ("table", "json", "markdown")
 DIFF_FORMATS = (*WHATIF_FORMATS, "html")
@@ -107,19 +108,53 @@ def _attribution_table(report: DiffReport, table_format: str) -> str:
 
 
 def _op_type_table(report: DiffReport, table_format: str) -> str:
+    """Return the op type table, with uncosted node counts per side when either side has any."""
+    with_uncosted = bool(report.a.uncosted_count or report.b.uncosted_count)
     rows = []
     for op_type, (a, b) in report.op_types().items():
-        rows.append(
-            [
-                op_type,
-                str(a["node_count"]),
-                str(b["node_count"]),
-                _signed(b["macs"] - a["macs"], 1e-6),
-                _signed(b["bytes_moved"] - a["bytes_moved"], 1e-6),
-            ]
-        )
+        row = [
+            op_type,
+            str(a["node_count"]),
+            str(b["node_count"]),
+            _signed(b["macs"] - a["macs"], 1e-6),
+            _signed(b["bytes_moved"] - a["bytes_moved"], 1e-6),
+        ]
+        if with_uncosted:
+            row += [str(report.a.uncosted_op_types.get(op_type, 0)), str(report.b.uncosted_op_types.get(op_type, 0))]
+        rows.append(row)
     headers = ["op", "A nodes", "B nodes", "Δ MACs (M)", "Δ bytes, op graph (MB)"]
-    return tabulate(rows, headers=headers, tablefmt=table_format, colalign=["left"] + ["right"] * 4, disable_numparse=True)
+    if with_uncosted:
+        headers += ["A uncosted", "B uncosted"]
+    colalign = ["left"] + ["right"] * (len(headers) - 1)
+    return tabulate(rows, headers=headers, tablefmt=table_format, colalign=colalign, disable_numparse=True)
+
+
+def _node_count(count: int) -> str:
+    return f"{count} node" if count == 1 else f"{count} nodes"
+
+
+def _uncosted_summary(side: ModelSide, label: str) -> str:
+    if not side.uncosted_count:
+        return f"uncosted in {label}: none"
+    listed = ", ".join(f"{op_type} x{count}" for op_type, count in side.uncosted_op_types.items())
+    return f"uncosted in {label}: {_node_count(side.uncosted_count)} ({listed}); {label}'s totals are lower bounds"
+
+
+def _uncosted_table(report: DiffReport, table_format: str) -> str:
+    """Return one row per uncosted node of A and B, or an empty string when there is none."""
+    rows = []
+    for label, side in (("A", report.a), ("B", report.b)):
+        rows += [[label, node.key, node.op_type, node.reason] for node in side.uncosted_nodes]
+        # Nodes inside If/Loop/Scan bodies have no row of their own: the analysis counts them by op type only.
+        in_bodies = Counter(side.uncosted_op_types)
+        in_bodies.subtract(node.op_type for node in side.uncosted_nodes)
+        for op_type, count in sorted(in_bodies.items()):
+            if count > 0:
+                rows.append([label, f"{_node_count(count)} in If/Loop/Scan bodies", op_type, "not recorded for body nodes"])
+    if not rows:
+        return ""
+    headers = ["model", "node", "op", "reason"]
+    return tabulate(rows, headers=headers, tablefmt=table_format, disable_numparse=True)
 
 
 def _pattern_table(report: DiffReport, table_format: str) -> str:
@@ -137,8 +172,18 @@ def render_diff(report: DiffReport, output_format: str = "table") -> str:
         return render_diff_html(report)
     table_format = "github" if output_format == "markdown" else "simple"
     title = "##" if output_format == "markdown" else ""
-    sections = [
-        ("Models", f"A: {report.a.source}\nB: {report.b.source}\ndevice: {report.profile}"),
+    models = [
+        f"A: {report.a.source}",
+        f"B: {report.b.source}",
+        f"device: {report.profile}",
+        _uncosted_summary(report.a, "A"),
+        _uncosted_summary(report.b, "B"),
+    ]
+    sections = [("Models", "\n".join(models))]
+    uncosted = _uncosted_table(report, table_format)
+    if uncosted:
+        sections.append(("Uncosted nodes (compute not counted)", uncosted))
+    sections += [
         ("Stages", _stage_table(report, table_format)),
         ("Attribution of B - A", _attribution_table(report, table_format)),
         ("Op types", _op_type_table(report, table_format)),
