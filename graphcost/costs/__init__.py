@@ -3,6 +3,7 @@
 from graphcost.costs import (  # noqa: F401 - imported to register their formulas
     control_flow,
     conv,
+    einsum,
     elementwise,
     linear,
     movement,

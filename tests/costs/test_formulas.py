@@ -461,15 +461,13 @@ def test_bookkeeping_is_free(op_type):
 
 
 def test_unknown_default_op_is_uncosted_with_bytes():
-    # Einsum has no formula: its traffic is counted, and it is reported.
-    report = graphcost.analyze(
-        parse_model('g (float[2,3] a, float[3,4] b) => (float y) { y = Einsum<equation="ij,jk->ik">(a, b) }')
-    )
+    # Det has no formula: its traffic is counted, and it is reported.
+    report = graphcost.analyze(parse_model("g (float[2,3,3] a) => (float y) { y = Det(a) }"))
     row = report.rows[0]
     assert row.status.value == "uncosted"
-    assert row.read_bytes == 24 + 48
-    assert row.write_bytes == 32
-    assert report.uncosted_op_types == {"Einsum": 1}
+    assert row.read_bytes == 72
+    assert row.write_bytes == 8
+    assert report.uncosted_op_types == {"Det": 1}
     assert report.totals.status_counts["uncosted"] == 1
 
 
