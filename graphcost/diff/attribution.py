@@ -92,6 +92,21 @@ def evaluate(model: Model, profile: HardwareProfile, fused: bool) -> Evaluation:
     return Evaluation(report, totals, stages, len(report.kernels.kernels))
 
 
+def _input_shapes(model: Model) -> dict[str, tuple[int, ...]]:
+    """Return the shape each input of ``model`` was loaded with.
+
+    A counterfactual is built from the model's original proto, whose inputs
+    may be symbolic, so it is loaded with these shapes (from --input-shape,
+    or 1 for a dim left unset) to match the model it is compared with.
+    """
+    shapes = {}
+    for name in model.inputs:
+        shape = model.tensors[name].shape
+        if shape is not None:
+            shapes[name] = tuple(shape)
+    return shapes
+
+
 class Variants:
     """A model and its counterfactuals, each loaded and evaluated once when first needed.
 
@@ -113,7 +128,7 @@ class Variants:
             patterns = self.evaluation(removed - {feature}, True).report.patterns
             builder = remove_squeeze_excite if feature == "squeeze_excite" else replace_activations
             proto = builder(base, patterns)
-            self._models[removed] = base if proto is None else load(proto)
+            self._models[removed] = base if proto is None else load(proto, _input_shapes(base))
         return self._models[removed]
 
     def evaluation(self, removed: frozenset[str], fused: bool) -> Evaluation:
