@@ -9,6 +9,7 @@ text. Byte counts are those of the analysis, at the model's element types.
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import networkx as nx
@@ -108,7 +109,13 @@ def op_graph(model: Model, report: AnalysisReport) -> nx.DiGraph:
 
 
 def kernel_graph(report: AnalysisReport) -> nx.DiGraph:
-    """Return the kernel graph of ``report``: one node per kernel, with its costs and, with a profile, its latency."""
+    """Return the kernel graph of ``report``: one node per kernel, with its costs and, with a profile, its latency.
+
+    A latency field that is not a finite number is left out of the node's
+    attributes, so GraphML and DOT never contain "inf". The arithmetic
+    intensity of a kernel that moves no bytes is such a field: that kernel
+    has no ``arithmetic_intensity`` attribute.
+    """
     if report.kernels is None:
         raise ValueError("the report has no kernels; build it with graphcost.analyze")
     latency = {item.kernel_id: item for item in report.latency.kernels} if report.latency is not None else {}
@@ -128,13 +135,18 @@ def kernel_graph(report: AnalysisReport) -> nx.DiGraph:
         label = f"{kernel.id} {kernel.label or kernel.kernel_class}\n{attributes['output_shapes']}\n{kernel.macs / 1e6:,.2f} M MACs"
         if kernel.id in latency:
             item = latency[kernel.id]
-            attributes.update({name: getattr(item, name) for name in _LATENCY_FIELDS})
+            attributes.update(_finite_values({name: getattr(item, name) for name in _LATENCY_FIELDS}))
             label += f"\n{item.latency_s * 1e3:,.3f} ms, {item.bound}-bound"
         attributes["label"] = label
         exported.add_node(kernel.id, **attributes)
     for source, target, data in report.kernels.graph.edges(data=True):
         exported.add_edge(source, target, **_tensor_attributes(data["tensors"]))
     return exported
+
+
+def _finite_values(attributes: dict[str, object]) -> dict[str, object]:
+    """Return ``attributes`` without the floats that are infinite or NaN."""
+    return {name: value for name, value in attributes.items() if not (isinstance(value, float) and not math.isfinite(value))}
 
 
 def _xml_safe(value: object) -> object:

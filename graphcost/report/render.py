@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 
 from tabulate import tabulate
 
@@ -12,6 +13,9 @@ from graphcost.results import AnalysisReport, CostSums, NodeCost
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
 GROUPINGS = ("node", "op-type", "kernel")
+
+# Table cell for a value that is unknown, such as the FLOP/byte of a kernel that moves no bytes.
+NOT_COMPUTED = "-"
 
 _NODE_HEADERS = [
     "#",
@@ -122,6 +126,10 @@ def _shape_text(shapes: list[list[int] | None]) -> str:
     return ", ".join(texts)
 
 
+def _intensity_cell(flop_per_byte: float) -> str:
+    return f"{flop_per_byte:.1f}" if math.isfinite(flop_per_byte) else NOT_COMPUTED
+
+
 def select_rows(report: AnalysisReport, top: int | None) -> list[tuple[int, NodeCost]]:
     """Return (execution index, row) pairs: all in order, or the ``top`` by MACs then bytes."""
     indexed = list(enumerate(report.rows))
@@ -158,7 +166,7 @@ def _latency_cells(report: AnalysisReport) -> dict[str, list[str]]:
             f"{item.latency_s * 1e3:.3f}",
             _share_float(item.latency_s, latency.total_s),
             item.bound + (f" ({item.device})" if item.device != latency.profile else ""),
-            f"{item.arithmetic_intensity:.1f}",
+            _intensity_cell(item.arithmetic_intensity),
         ]
         for item in latency.kernels
     }
@@ -414,7 +422,8 @@ def _csv_text(report: AnalysisReport, group_by: str, top: int | None) -> str:
             data = {**kernel.to_dict(), **latency.get(kernel.id, {})}
             data["nodes"] = " ".join(kernel.nodes)
             data["output_shapes"] = _shape_text(kernel.output_shapes)
-            writer.writerow({field: data[field] for field in fields})
+            # An empty cell, not "inf", for the intensity of a kernel that moves no bytes.
+            writer.writerow({field: "" if finite_floats(data[field]) is None else data[field] for field in fields})
         return buffer.getvalue()
     if group_by == "op-type":
         writer = csv.DictWriter(buffer, fieldnames=_CSV_OP_TYPE_FIELDS, lineterminator="\n")
@@ -433,10 +442,34 @@ def _csv_text(report: AnalysisReport, group_by: str, top: int | None) -> str:
     return buffer.getvalue()
 
 
+def finite_floats(value):
+    """Return ``value`` with infinite and NaN floats replaced by None, in nested dicts, lists and tuples too.
+
+    Strict JSON has no Infinity or NaN. The arithmetic intensity of a kernel
+    that moves no bytes is infinite in the report, so the JSON contains null.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite_floats(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_floats(item) for item in value]
+    return value
+
+
+def strict_json_text(data, indent: int | None = 2) -> str:
+    """Return ``data`` as strict JSON text, non-finite floats as null.
+
+    ``allow_nan=False`` makes json.dumps raise ValueError if a non-finite
+    float still gets through, so none reaches a file as ``Infinity``.
+    """
+    return json.dumps(finite_floats(data), indent=indent, allow_nan=False)
+
+
 def render(report: AnalysisReport, output_format: str = "table", group_by: str = "node", top: int | None = None) -> str:
     """Return the report as text in ``output_format`` (one of FORMATS)."""
     if output_format == "json":
-        return json.dumps(report.to_dict(), indent=2) + "\n"
+        return strict_json_text(report.to_dict()) + "\n"
     if output_format == "html":
         # Imported here because the HTML page builds on this module's tables.
         from graphcost.report.html import render_analysis_html

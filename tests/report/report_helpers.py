@@ -31,6 +31,10 @@ ANALYSIS_CASES = {
 }
 DIFF_PROFILE = "pixel1-cpu"
 
+# Conv (1x1, 8 -> 8 channels on 16x16) then Relu, in custom_op_model: MACs and Relu operations.
+CONV_MACS = 8 * 8 * 16 * 16
+RELU_OPS = 8 * 16 * 16
+
 # A node name made to break out of HTML text, attributes, the JSON script and DOT strings.
 HOSTILE_NAME = '</script><script>alert("x")</script><b>&amp; \'q\' "dq" \\ end\\'
 HOSTILE_INPUT = 'in"put<1>&'
@@ -83,6 +87,65 @@ def hostile_model() -> onnx.ModelProto:
 @functools.cache
 def hostile_html() -> str:
     return render(graphcost.analyze(hostile_model(), hw="pixel1-cpu"), "html", "node")
+
+
+def custom_op_model() -> onnx.ModelProto:
+    """Return Conv, Relu, a custom op and a second Relu; the custom op's output shape is unknown.
+
+    The custom op has no compute formula, and the last Relu has one but
+    cannot apply it, because its input's shape is unknown.
+    """
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["conv_out"], name="conv", kernel_shape=[1, 1]),
+        helper.make_node("Relu", ["conv_out"], ["relu_out"], name="first_relu"),
+        helper.make_node("Fancy", ["relu_out"], ["fancy_out"], name="fancy", domain="com.example"),
+        helper.make_node("Relu", ["fancy_out"], ["y"], name="last_relu"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "custom",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [helper.make_tensor("w", TensorProto.FLOAT, [8, 8, 1, 1], [0.5] * 64)],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
+    return helper.make_model(graph, ir_version=8, opset_imports=opsets)
+
+
+def conv_relu_model() -> onnx.ModelProto:
+    """Return the first two nodes of custom_op_model, which the formulas cover."""
+    model = custom_op_model()
+    del model.graph.node[2:]
+    del model.graph.output[:]
+    model.graph.output.append(helper.make_tensor_value_info("relu_out", TensorProto.FLOAT, [1, 8, 16, 16]))
+    return model
+
+
+def if_body_model() -> onnx.ModelProto:
+    """Return a model whose only node is an If with a custom op in its then branch."""
+    then_branch = helper.make_graph(
+        [helper.make_node("Fancy", ["x"], ["then_out"], name="then_fancy", domain="com.example")],
+        "then",
+        [],
+        [helper.make_tensor_value_info("then_out", TensorProto.FLOAT, [1, 4])],
+    )
+    else_branch = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["else_out"], name="else_relu")],
+        "else",
+        [],
+        [helper.make_tensor_value_info("else_out", TensorProto.FLOAT, [1, 4])],
+    )
+    graph = helper.make_graph(
+        [helper.make_node("If", ["cond"], ["y"], name="branch", then_branch=then_branch, else_branch=else_branch)],
+        "if_body",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4]),
+            helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
+    return helper.make_model(graph, ir_version=8, opset_imports=opsets)
 
 
 @dataclass

@@ -8,15 +8,19 @@ outside the file, so it opens the same with no network.
 
 from __future__ import annotations
 
-import json
-import math
-
 from tabulate import tabulate
 
 from graphcost.diff.compare import DiffReport
 from graphcost.report.diff_render import _attribution_table, _pattern_table, _stage_table
 from graphcost.report.diff_render import _op_type_table as _diff_op_type_table
-from graphcost.report.render import _kernel_table, _node_table, _op_type_table, _summary_lines, _unfused_lines
+from graphcost.report.render import (
+    _kernel_table,
+    _node_table,
+    _op_type_table,
+    _summary_lines,
+    _unfused_lines,
+    strict_json_text,
+)
 from graphcost.report.html.charts import kernel_bar_chart, roofline_chart, stage_bars_chart, waterfall_chart
 from graphcost.report.html.svg import escape
 from graphcost.results import AnalysisReport
@@ -55,24 +59,9 @@ def json_script(data: dict) -> str:
     ``</script>`` stays inside the element, and the text still parses as the
     same JSON.
     """
-    text = json.dumps(_finite(data), allow_nan=False)
+    text = strict_json_text(data, indent=None)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return f'<script type="application/json" id="{DATA_ELEMENT_ID}">\n{text}\n</script>'
-
-
-def _finite(value):
-    """Return ``value`` with infinite and NaN floats replaced by None, because strict JSON parsers reject them.
-
-    NOTE: the arithmetic intensity of a kernel that moves no bytes is
-    infinite in the report, so the embedded JSON contains null there.
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
 
 
 def _page(title: str, kind: str, body: list[str], data: dict) -> str:
