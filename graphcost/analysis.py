@@ -106,12 +106,18 @@ class _Coster:
         write = sum(tensor.nbytes or 0 for tensor in outputs if tensor is not None)
         return read, weight, write, roots
 
-    def cost_node(self, node: onnx.NodeProto) -> tuple[OpCost, list[str], list[TensorInfo | None], list[TensorInfo | None]]:
-        """Cost one node; return the cost, the weight roots it reads, and its tensors."""
+    def cost_node(
+        self, node: onnx.NodeProto, key: str | None = None
+    ) -> tuple[OpCost, list[str], list[TensorInfo | None], list[TensorInfo | None]]:
+        """Cost one node; return the cost, the weight roots it reads, and its tensors.
+
+        Errors name the node by ``key``, its key in the graph. An unnamed node
+        inside a subgraph has no key, so errors name its op type instead.
+        """
         inputs = [self.tensor(name) for name in node.input]
         outputs = [self.tensor(name) for name in node.output]
         read, weight, write, roots = self._default_bytes(node, inputs, outputs)
-        cost = self._formula_cost(node, inputs, outputs)
+        cost = self._formula_cost(node, inputs, outputs, key or node.name or node.op_type)
         if cost.status is CostStatus.FREE:
             return cost, [], inputs, outputs
         cost.read_bytes = read if cost.read_bytes is None else cost.read_bytes
@@ -119,7 +125,7 @@ class _Coster:
         cost.write_bytes = write if cost.write_bytes is None else cost.write_bytes
         return cost, roots, inputs, outputs
 
-    def _formula_cost(self, node: onnx.NodeProto, inputs, outputs) -> OpCost:
+    def _formula_cost(self, node: onnx.NodeProto, inputs, outputs, label: str) -> OpCost:
         produced = [tensor for tensor in outputs if tensor is not None]
         if node.op_type not in ("If", "Loop", "Scan") and produced:
             if all(tensor.kind is TensorKind.CONSTANT for tensor in produced):
@@ -145,7 +151,7 @@ class _Coster:
             return OpCost(status=CostStatus.UNCOSTED, reason=f"shape of tensor '{error.tensor_name}' is unknown")
         except ShapeMismatchError as error:
             raise ShapeError(
-                f"{self.model.source}: node '{node.name}' ({node.op_type}): {error}; the model's shapes are "
+                f"{self.model.source}: node '{label}' ({node.op_type}): {error}; the model's shapes are "
                 "inconsistent, so check --input-shape against the model's inputs"
             ) from None
 
@@ -208,7 +214,7 @@ def _analyze_model(model: Model, fusion: FusionRules | None, hw: HardwareProfile
         if not data["live"]:
             continue
         coster.subgraph_roots = []
-        cost, roots, _, outputs = coster.cost_node(data["proto"])
+        cost, roots, _, outputs = coster.cost_node(data["proto"], key)
         if cost.status is CostStatus.UNCOSTED:
             coster.uncosted[data["op_type"]] += 1
         # Weights of both If branches are stored, so both count as parameters.

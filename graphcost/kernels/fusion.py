@@ -384,6 +384,10 @@ class _Fuser:
                 return _CONV_CLASSES[conv_kind(self.view, key)]
             if op in ("Gemm", "MatMul", "MatMulInteger", "QLinearMatMul"):
                 return "fc"
+            if op == "Einsum" and self.rows[key].macs:
+                return "fc"  # a contraction
+        if ops == ["Einsum"] and not self.rows[nodes[0]].elementwise_ops:
+            return "data_movement"  # no MACs and no arithmetic: a transpose
         if any(op in _POOLING_OPS for op in ops):
             return "pooling"
         if ops and all(op in _MOVEMENT_OPS for op in ops):

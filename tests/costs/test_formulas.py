@@ -492,3 +492,11 @@ def test_inconsistent_shapes_rejected(text, message):
 
     with pytest.raises(ShapeError, match=message):
         graphcost.analyze(parse_model(text))
+
+
+def test_inconsistent_shapes_name_unnamed_node():
+    """An unnamed node is named by its graph key, not by its empty name."""
+    from graphcost.errors import ShapeError
+
+    with pytest.raises(ShapeError, match="node 'Conv_0' "):
+        graphcost.analyze(parse_model("g (float[1,4,8,8] x) => (float y) <float[2,3,1,1] w> { y = Conv(x, w) }"))

@@ -306,3 +306,18 @@ def test_bundled_kernel_graphs_connected():
     for path in ("models/mobilenet_v2.onnx", "models/ssdlite_mobilenet_v2.onnx"):
         graph = graphcost.analyze(path).kernels.graph
         assert nx.number_weakly_connected_components(graph) == 1, path
+
+
+@pytest.mark.parametrize(
+    ("equation", "inputs", "kernel_class"),
+    [("ij,jk->ik", "a, b", "fc"), ("ij->ji", "a", "data_movement"), ("ij,ij->ij", "a, a", "elementwise")],
+)
+def test_einsum_kernel_class(equation, inputs, kernel_class):
+    """A contracting Einsum is priced like a matrix multiply, a transposing one as data movement."""
+    text = f"""
+    g (float[32,64] a, float[64,24] b) => (float y) {{
+      y = Einsum <equation = "{equation}"> ({inputs})
+    }}
+    """
+    (kernel,) = graphcost.analyze(parse_model(text)).kernels.kernels
+    assert kernel.kernel_class == kernel_class
