@@ -242,7 +242,12 @@ def _analyze_model(model: Model, fusion: FusionRules | None, hw: HardwareProfile
     totals.status_counts = count_statuses(rows)
     if coster.uncosted:
         summary = ", ".join(f"{op} x{count}" for op, count in sorted(coster.uncosted.items()))
-        logger.warning("%s: %d nodes have no compute formula (uncosted): %s", model.source, sum(coster.uncosted.values()), summary)
+        logger.warning(
+            "%s: %d nodes are uncosted (no cost formula, or an unknown shape), so the totals are lower bounds: %s",
+            model.source,
+            sum(coster.uncosted.values()),
+            summary,
+        )
     patterns = find_patterns(model)
     kernels = build_kernels(model, rows, patterns, fusion)
     latency = estimate_latency(model, kernels, profile) if profile is not None else None
