@@ -16,7 +16,8 @@ COUNTING_CONVENTION = (
     "element per operation. param_count: elements of live weight tensors, each counted once. Bytes by "
     "each tensor's element type: read_bytes are run-time inputs read, weight_bytes stored constants read, "
     "write_bytes outputs written; bytes_moved is their sum. Nodes are 'costed', 'free' (shape bookkeeping "
-    "or constants folded at load time) or 'uncosted' (no compute formula; bytes still counted)."
+    "or constants folded at load time) or 'uncosted': the op has no formula (its bytes are still counted), "
+    "or a shape it needs is unknown (nothing counted); the reason field says which."
 )
 
 

@@ -14,7 +14,7 @@ class CostStatus(str, enum.Enum):
 
     COSTED = "costed"  # a formula computed its work and traffic
     FREE = "free"  # shape bookkeeping or folded constants: no work, no traffic
-    UNCOSTED = "uncosted"  # bytes are counted but no compute formula applied
+    UNCOSTED = "uncosted"  # no formula (bytes still counted) or a needed shape is unknown (nothing counted)
 
 
 @dataclass
