@@ -6,16 +6,22 @@ import csv
 import io
 import json
 import math
+from collections import Counter
 
 from tabulate import tabulate
 
+from graphcost.costs import CostStatus, lookup
+from graphcost.load.reader import STANDARD_DOMAINS
 from graphcost.results import AnalysisReport, CostSums, NodeCost
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
 GROUPINGS = ("node", "op-type", "kernel")
 
-# Table cell for a value that is unknown, such as the FLOP/byte of a kernel that moves no bytes.
+# Table cells: NOT_COMPUTED where a value is unknown (the work of an uncosted
+# node, the FLOP/byte of a kernel that moves no bytes); LOWER_BOUND before a
+# sum that leaves out the work of uncosted nodes.
 NOT_COMPUTED = "-"
+LOWER_BOUND = ">= "
 
 _NODE_HEADERS = [
     "#",
@@ -126,6 +132,27 @@ def _shape_text(shapes: list[list[int] | None]) -> str:
     return ", ".join(texts)
 
 
+def _uncosted_keys(report: AnalysisReport) -> set[str]:
+    return {row.key for row in report.rows if row.status is CostStatus.UNCOSTED}
+
+
+def _work_cell(text: str, uncosted: int, count: int) -> str:
+    """Return a MACs or element-wise cell of a row that sums ``count`` nodes, ``uncosted`` of them uncosted."""
+    if uncosted == 0:
+        return text
+    if uncosted == count:
+        return NOT_COMPUTED
+    return LOWER_BOUND + text
+
+
+def _share_cell(text: str, uncosted: int, count: int) -> str:
+    return NOT_COMPUTED if uncosted == count else text
+
+
+def _total_cell(text: str, report: AnalysisReport) -> str:
+    return LOWER_BOUND + text if totals_are_lower_bounds(report) else text
+
+
 def _intensity_cell(flop_per_byte: float) -> str:
     return f"{flop_per_byte:.1f}" if math.isfinite(flop_per_byte) else NOT_COMPUTED
 
@@ -159,11 +186,17 @@ _LATENCY_HEADERS = ["latency (ms)", "latency share (%)", "bound", "FLOP/byte"]
 
 
 def _latency_cells(report: AnalysisReport) -> dict[str, list[str]]:
-    """Return the latency columns of each kernel row, keyed by kernel id."""
+    """Return the latency columns of each kernel row, keyed by kernel id.
+
+    The latency of a kernel with an uncosted node leaves out that node's
+    unknown work, so it is marked as a lower bound.
+    """
     latency = report.latency
+    uncosted = _uncosted_keys(report)
+    partial = {kernel.id for kernel in report.kernels.kernels if uncosted.intersection(kernel.nodes)}
     return {
         item.kernel_id: [
-            f"{item.latency_s * 1e3:.3f}",
+            (LOWER_BOUND if item.kernel_id in partial else "") + f"{item.latency_s * 1e3:.3f}",
             _share_float(item.latency_s, latency.total_s),
             item.bound + (f" ({item.device})" if item.device != latency.profile else ""),
             _intensity_cell(item.arithmetic_intensity),
@@ -184,7 +217,7 @@ def _kernel_table(report: AnalysisReport, top: int | None) -> tuple[list[str], l
     for row in rows[:-1]:
         row.extend(cells[row[0]])
     total = report.latency.total_s
-    rows[-1].extend([f"{total * 1e3:.3f}", "100.0", "", ""])
+    rows[-1].extend([_total_cell(f"{total * 1e3:.3f}", report), "100.0", "", ""])
     return headers + _LATENCY_HEADERS, rows
 
 
@@ -192,32 +225,35 @@ def _kernel_cost_table(report: AnalysisReport, top: int | None) -> tuple[list[st
     kernels = report.kernels.kernels
     total_macs = sum(kernel.macs for kernel in kernels)
     total_bytes = sum(kernel.bytes_moved for kernel in kernels)
-    rows = [
-        [
-            kernel.id,
-            kernel.kernel_class,
-            kernel.label,
-            _shape_text(kernel.output_shapes),
-            _millions(kernel.macs),
-            _share(kernel.macs, total_macs),
-            _millions(kernel.elementwise_ops),
-            f"{kernel.param_count:,}",
-            _kilobytes(kernel.read_bytes),
-            _kilobytes(kernel.weight_bytes),
-            _kilobytes(kernel.write_bytes),
-            _share(kernel.bytes_moved, total_bytes),
-        ]
-        for kernel in select_kernels(report, top)
-    ]
+    uncosted_keys = _uncosted_keys(report)
+    rows = []
+    for kernel in select_kernels(report, top):
+        uncosted, count = len(uncosted_keys.intersection(kernel.nodes)), len(kernel.nodes)
+        rows.append(
+            [
+                kernel.id,
+                kernel.kernel_class,
+                kernel.label,
+                _shape_text(kernel.output_shapes),
+                _work_cell(_millions(kernel.macs), uncosted, count),
+                _share_cell(_share(kernel.macs, total_macs), uncosted, count),
+                _work_cell(_millions(kernel.elementwise_ops), uncosted, count),
+                f"{kernel.param_count:,}",
+                _kilobytes(kernel.read_bytes),
+                _kilobytes(kernel.weight_bytes),
+                _kilobytes(kernel.write_bytes),
+                _share(kernel.bytes_moved, total_bytes),
+            ]
+        )
     rows.append(
         [
             "total",
             f"{len(kernels)} kernels",
             "",
             "",
-            _millions(total_macs),
+            _total_cell(_millions(total_macs), report),
             _share(total_macs, total_macs),
-            _millions(sum(kernel.elementwise_ops for kernel in kernels)),
+            _total_cell(_millions(sum(kernel.elementwise_ops for kernel in kernels)), report),
             f"{sum(kernel.param_count for kernel in kernels):,}",
             _kilobytes(sum(kernel.read_bytes for kernel in kernels)),
             _kilobytes(sum(kernel.weight_bytes for kernel in kernels)),
@@ -230,32 +266,34 @@ def _kernel_cost_table(report: AnalysisReport, top: int | None) -> tuple[list[st
 
 def _node_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
     totals = report.totals
-    rows = [
-        [
-            str(index),
-            row.key,
-            row.op_type,
-            _shape_text(row.output_shapes),
-            _millions(row.macs),
-            _share(row.macs, totals.macs),
-            _millions(row.elementwise_ops),
-            f"{row.param_count:,}",
-            _kilobytes(row.read_bytes),
-            _kilobytes(row.weight_bytes),
-            _kilobytes(row.write_bytes),
-            row.status.value,
-        ]
-        for index, row in select_rows(report, top)
-    ]
+    rows = []
+    for index, row in select_rows(report, top):
+        uncosted = int(row.status is CostStatus.UNCOSTED)
+        rows.append(
+            [
+                str(index),
+                row.key,
+                row.op_type,
+                _shape_text(row.output_shapes),
+                _work_cell(_millions(row.macs), uncosted, 1),
+                _share_cell(_share(row.macs, totals.macs), uncosted, 1),
+                _work_cell(_millions(row.elementwise_ops), uncosted, 1),
+                f"{row.param_count:,}",
+                _kilobytes(row.read_bytes),
+                _kilobytes(row.weight_bytes),
+                _kilobytes(row.write_bytes),
+                row.status.value,
+            ]
+        )
     rows.append(
         [
             "",
             "total",
             "",
             "",
-            _millions(totals.macs),
+            _total_cell(_millions(totals.macs), report),
             _share(totals.macs, totals.macs),
-            _millions(totals.elementwise_ops),
+            _total_cell(_millions(totals.elementwise_ops), report),
             f"{totals.param_count:,}",
             _kilobytes(totals.read_bytes),
             _kilobytes(totals.weight_bytes),
@@ -268,28 +306,31 @@ def _node_table(report: AnalysisReport, top: int | None) -> tuple[list[str], lis
 
 def _op_type_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
     totals = report.totals
-    rows = [
-        [
-            op_type,
-            str(sums.node_count),
-            _millions(sums.macs),
-            _share(sums.macs, totals.macs),
-            _millions(sums.elementwise_ops),
-            f"{sums.param_count:,}",
-            _kilobytes(sums.read_bytes),
-            _kilobytes(sums.weight_bytes),
-            _kilobytes(sums.write_bytes),
-            _share(sums.bytes_moved, totals.bytes_moved),
-        ]
-        for op_type, sums in select_op_types(report, top)
-    ]
+    uncosted_by_op_type = Counter(row.op_type for row in report.rows if row.status is CostStatus.UNCOSTED)
+    rows = []
+    for op_type, sums in select_op_types(report, top):
+        uncosted = uncosted_by_op_type[op_type]
+        rows.append(
+            [
+                op_type,
+                str(sums.node_count),
+                _work_cell(_millions(sums.macs), uncosted, sums.node_count),
+                _share_cell(_share(sums.macs, totals.macs), uncosted, sums.node_count),
+                _work_cell(_millions(sums.elementwise_ops), uncosted, sums.node_count),
+                f"{sums.param_count:,}",
+                _kilobytes(sums.read_bytes),
+                _kilobytes(sums.weight_bytes),
+                _kilobytes(sums.write_bytes),
+                _share(sums.bytes_moved, totals.bytes_moved),
+            ]
+        )
     rows.append(
         [
             "total",
             str(totals.node_count),
-            _millions(totals.macs),
+            _total_cell(_millions(totals.macs), report),
             _share(totals.macs, totals.macs),
-            _millions(totals.elementwise_ops),
+            _total_cell(_millions(totals.elementwise_ops), report),
             f"{totals.param_count:,}",
             _kilobytes(totals.read_bytes),
             _kilobytes(totals.weight_bytes),
@@ -300,25 +341,67 @@ def _op_type_table(report: AnalysisReport, top: int | None) -> tuple[list[str], 
     return _OP_TYPE_HEADERS, rows
 
 
+UNCOSTED_NO_FORMULA = "no compute formula"
+UNCOSTED_UNKNOWN_SHAPE = "a tensor shape its formula needs is unknown"
+UNCOSTED_IN_BODY = "inside an If, Loop or Scan body"
+
+
+def uncosted_groups(report: AnalysisReport) -> dict[str, Counter[str]]:
+    """Return the uncosted nodes' counts per op type, grouped by why they are uncosted.
+
+    A graph node is uncosted because its op has no compute formula, or
+    because its formula needs a tensor shape that is unknown. For nodes of
+    If, Loop and Scan bodies the report keeps only the op type, so they form
+    a group of their own.
+    """
+    groups: dict[str, Counter[str]] = {
+        UNCOSTED_NO_FORMULA: Counter(),
+        UNCOSTED_UNKNOWN_SHAPE: Counter(),
+        UNCOSTED_IN_BODY: Counter(),
+    }
+    for row in report.rows:
+        if row.status is not CostStatus.UNCOSTED:
+            continue
+        has_formula = row.domain in STANDARD_DOMAINS and lookup(row.domain, row.op_type) is not None
+        groups[UNCOSTED_UNKNOWN_SHAPE if has_formula else UNCOSTED_NO_FORMULA][row.op_type] += 1
+    in_graph = groups[UNCOSTED_NO_FORMULA] + groups[UNCOSTED_UNKNOWN_SHAPE]
+    for op_type, count in report.uncosted_op_types.items():
+        if count > in_graph[op_type]:
+            groups[UNCOSTED_IN_BODY][op_type] = count - in_graph[op_type]
+    return groups
+
+
+def _uncosted_lines(report: AnalysisReport) -> list[str]:
+    lines = [
+        f"uncosted, {reason}: " + ", ".join(f"{op_type} x{count}" for op_type, count in sorted(counts.items()))
+        for reason, counts in uncosted_groups(report).items()
+        if counts
+    ]
+    if not lines:
+        return ["uncosted: none"]
+    lines.append(
+        "uncosted nodes: bytes counted for tensors of known shape, work unknown, so the MACs, element-wise ops "
+        f"and latency totals are lower bounds ('{LOWER_BOUND.strip()}' in the table, '{NOT_COMPUTED}' for unknown work)"
+    )
+    return lines
+
+
 def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[str]:
     totals = report.totals
     counts = totals.status_counts
+    at_least = "at least " if totals_are_lower_bounds(report) else ""
     lines = [
         f"model: {report.source} (IR {report.ir_version}, opset {report.opset}"
         + (f", producer {report.producer})" if report.producer else ")"),
         "inputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.inputs),
         "outputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.outputs),
-        f"MACs: {totals.macs:,} ({totals.macs / 1e6:,.2f} M); element-wise ops: {totals.elementwise_ops:,}",
+        f"MACs: {at_least}{totals.macs:,} ({totals.macs / 1e6:,.2f} M); element-wise ops: {at_least}{totals.elementwise_ops:,}",
         f"params: {totals.param_count:,} ({_size(totals.weight_storage_bytes)} stored)",
         f"bytes moved: {totals.bytes_moved:,} (read {totals.read_bytes:,}, weights {totals.weight_bytes:,}, "
         f"write {totals.write_bytes:,})",
         f"nodes: {counts.get('costed', 0)} costed, {counts.get('free', 0)} free, {counts.get('uncosted', 0)} uncosted",
     ]
-    if report.uncosted_op_types:
-        listed = ", ".join(f"{op} x{count}" for op, count in report.uncosted_op_types.items())
-        lines.append(f"uncosted (bytes counted, no compute formula): {listed}")
-    else:
-        lines.append("uncosted: none")
+    lines.extend(_uncosted_lines(report))
     if shown < available:
         lines.append(f"rows: top {shown} of {available} shown; totals cover all")
     for assumption in report.assumptions():
@@ -357,8 +440,9 @@ def _latency_lines(report: AnalysisReport) -> list[str]:
         bounds[item.bound] = bounds.get(item.bound, 0) + 1
     bound_text = ", ".join(f"{count} {bound}-bound" for bound, count in sorted(bounds.items()))
     by_class = ", ".join(f"{name} {seconds * 1e3:.2f}" for name, seconds in latency.by_class.items())
+    at_least = "at least " if totals_are_lower_bounds(report) else ""
     lines = [
-        f"latency on {latency.profile}: {latency.total_s * 1e3:.2f} ms over {len(latency.kernels)} kernels ({bound_text})",
+        f"latency on {latency.profile}: {at_least}{latency.total_s * 1e3:.2f} ms over {len(latency.kernels)} kernels ({bound_text})",
         f"latency by kernel class (ms): {by_class}",
     ]
     if latency.fallback_kernels:
@@ -466,10 +550,29 @@ def strict_json_text(data, indent: int | None = 2) -> str:
     return json.dumps(finite_floats(data), indent=indent, allow_nan=False)
 
 
+def totals_are_lower_bounds(report: AnalysisReport) -> bool:
+    """Return True if some node, in the graph or in an If/Loop/Scan body, is uncosted.
+
+    The MACs, element-wise operations and latency of an uncosted node are
+    unknown and left out, so every total of them is a lower bound.
+    """
+    return bool(report.uncosted_op_types)
+
+
+def report_data(report: AnalysisReport) -> dict:
+    """Return the JSON report: ``report.to_dict()`` with ``totals_are_lower_bounds`` after ``totals``."""
+    data = {}
+    for key, value in report.to_dict().items():
+        data[key] = value
+        if key == "totals":
+            data["totals_are_lower_bounds"] = totals_are_lower_bounds(report)
+    return data
+
+
 def render(report: AnalysisReport, output_format: str = "table", group_by: str = "node", top: int | None = None) -> str:
     """Return the report as text in ``output_format`` (one of FORMATS)."""
     if output_format == "json":
-        return strict_json_text(report.to_dict()) + "\n"
+        return strict_json_text(report_data(report)) + "\n"
     if output_format == "html":
         # Imported here because the HTML page builds on this module's tables.
         from graphcost.report.html import render_analysis_html

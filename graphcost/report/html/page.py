@@ -19,7 +19,9 @@ from graphcost.report.render import (
     _op_type_table,
     _summary_lines,
     _unfused_lines,
+    report_data,
     strict_json_text,
+    totals_are_lower_bounds,
 )
 from graphcost.report.html.charts import kernel_bar_chart, roofline_chart, stage_bars_chart, waterfall_chart
 from graphcost.report.html.svg import escape
@@ -136,9 +138,16 @@ def _analysis_table(report: AnalysisReport, group_by: str, top: int | None) -> t
 
 def _analysis_figures(report: AnalysisReport) -> str:
     totals = report.totals
+    # Uncosted nodes add no work, so with any of them these figures are lower bounds.
+    at_least = "at least " if totals_are_lower_bounds(report) else ""
     items = [
-        ("MACs", f"{totals.macs / 1e6:,.2f} M", "totals.macs", totals.macs),
-        ("element-wise ops", f"{totals.elementwise_ops / 1e6:,.2f} M", "totals.elementwise_ops", totals.elementwise_ops),
+        ("MACs", f"{at_least}{totals.macs / 1e6:,.2f} M", "totals.macs", totals.macs),
+        (
+            "element-wise ops",
+            f"{at_least}{totals.elementwise_ops / 1e6:,.2f} M",
+            "totals.elementwise_ops",
+            totals.elementwise_ops,
+        ),
         ("params", f"{totals.param_count:,}", "totals.param_count", totals.param_count),
         ("bytes moved, one kernel per op", f"{totals.bytes_moved / 1e6:,.2f} MB", "totals.bytes_moved", totals.bytes_moved),
         ("live nodes", f"{totals.node_count:,}", "totals.node_count", totals.node_count),
@@ -148,7 +157,8 @@ def _analysis_figures(report: AnalysisReport) -> str:
         items.insert(4, (f"bytes moved by the {len(report.kernels.kernels)} kernels", f"{fused_bytes / 1e6:,.2f} MB", "kernels.bytes_moved", fused_bytes))
     if report.latency is not None:
         latency = report.latency
-        items.append((f"latency on {latency.profile}", f"{latency.total_s * 1e3:,.2f} ms", "latency.total_s", latency.total_s))
+        latency_text = f"{at_least}{latency.total_s * 1e3:,.2f} ms"
+        items.append((f"latency on {latency.profile}", latency_text, "latency.total_s", latency.total_s))
     return _figures(items)
 
 
@@ -206,7 +216,7 @@ def render_analysis_html(report: AnalysisReport, group_by: str = "node", top: in
             continue
         other_table, _, _ = _analysis_table(report, other, top)
         body.append(f'<details id="table-{other}"><summary>{_GROUP_TITLES[other]}</summary>{other_table}</details>')
-    return _page(f"graphcost: {report.source}", "analysis", body, report.to_dict())
+    return _page(f"graphcost: {report.source}", "analysis", body, report_data(report))
 
 
 def _diff_figures(report: DiffReport) -> str:

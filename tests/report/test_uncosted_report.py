@@ -1,0 +1,152 @@
+"""Uncosted nodes in every report: grouped by reason, '-' for unknown work, totals marked as lower bounds."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import onnx
+import pytest
+
+import graphcost
+from conftest import run_cli
+from graphcost.report import render
+from report_helpers import CONV_MACS, RELU_OPS, conv_relu_model, custom_op_model, if_body_model, parse_page
+
+
+@pytest.fixture
+def custom_path(tmp_path):
+    path = tmp_path / "custom.onnx"
+    onnx.save(custom_op_model(), path)
+    return path
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    """Return the plain-text table's rows split on runs of two spaces, keyed by node, op type or kernel id."""
+    rows = {}
+    for line in text.split("\n\n", 1)[0].splitlines()[2:]:
+        cells = [cell for cell in line.split("  ") if cell.strip()]
+        cells = [cell.strip() for cell in cells]
+        key = cells[1] if cells[0].isdigit() else cells[0]
+        rows[key] = cells
+    return rows
+
+
+def summary_lines(text: str) -> list[str]:
+    return text.split("\n\n", 1)[1].splitlines()
+
+
+def test_summary_groups_uncosted_by_reason():
+    text = render(graphcost.analyze(custom_op_model()), "table")
+    lines = summary_lines(text)
+
+    assert "uncosted, no compute formula: Fancy x1" in lines
+    assert "uncosted, a tensor shape its formula needs is unknown: Relu x1" in lines
+    assert not any("Relu" in line and "no compute formula" in line for line in lines)
+
+
+def test_summary_names_if_body_nodes():
+    lines = summary_lines(render(graphcost.analyze(if_body_model()), "table"))
+
+    assert "uncosted, inside an If, Loop or Scan body: Fancy x1" in lines
+    assert any(line.startswith("MACs: at least 0 ") for line in lines)
+
+
+def test_summary_without_uncosted_nodes():
+    lines = summary_lines(render(graphcost.analyze(conv_relu_model()), "table"))
+
+    assert "uncosted: none" in lines
+    assert f"MACs: {CONV_MACS:,} (0.02 M); element-wise ops: {RELU_OPS:,}" in lines
+
+
+def test_node_table_marks_unknown_work():
+    rows = table_rows(render(graphcost.analyze(custom_op_model()), "table", "node"))
+
+    # Cells: index, node, op, output shape, MACs, MACs share, element-wise ops, ...
+    for key in ("fancy", "last_relu"):
+        assert rows[key][4:7] == ["-", "-", "-"], rows[key]
+    assert rows["conv"][4] == f"{CONV_MACS / 1e6:,.3f}"
+    assert rows["total"][1] == f">= {CONV_MACS / 1e6:,.3f}"
+    assert rows["total"][3] == f">= {RELU_OPS / 1e6:,.3f}"
+
+
+def test_op_type_table_marks_partial_groups():
+    rows = table_rows(render(graphcost.analyze(custom_op_model()), "table", "op-type"))
+
+    assert rows["Fancy"][2:5] == ["-", "-", "-"]
+    # One Relu is costed and one is not, so the Relu sums are lower bounds.
+    assert rows["Relu"][2] == ">= 0.000"
+    assert rows["Relu"][4] == f">= {RELU_OPS / 1e6:,.3f}"
+    assert rows["Conv"][2] == f"{CONV_MACS / 1e6:,.3f}"
+    assert rows["total"][2] == f">= {CONV_MACS / 1e6:,.3f}"
+
+
+def test_kernel_table_marks_latency_lower_bounds():
+    report = graphcost.analyze(custom_op_model(), hw="pixel-npu")
+    text = render(report, "table", "kernel")
+    rows = table_rows(text)
+    latency = {item.kernel_id: item for item in report.latency.kernels}
+
+    (fancy_kernel,) = [kernel.id for kernel in report.kernels.kernels if kernel.nodes == ["fancy"]]
+    (conv_kernel,) = [kernel.id for kernel in report.kernels.kernels if "conv" in kernel.nodes]
+    assert rows[fancy_kernel][4] == "-"
+    assert f">= {latency[fancy_kernel].latency_s * 1e3:.3f}" in rows[fancy_kernel]
+    assert f"{latency[conv_kernel].latency_s * 1e3:.3f}" in rows[conv_kernel]
+    assert f">= {report.latency.total_s * 1e3:.3f}" in rows["total"]
+    assert f"latency on pixel-npu: at least {report.latency.total_s * 1e3:.2f} ms" in text
+
+
+def test_markdown_marks_lower_bounds():
+    text = render(graphcost.analyze(custom_op_model()), "markdown", "node")
+    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in text.splitlines() if line.startswith("|")]
+    (fancy,) = [row for row in rows if row[1] == "fancy"]
+    (total,) = [row for row in rows if row[1] == "total"]
+
+    assert fancy[4:7] == ["-", "-", "-"]
+    assert total[4] == f">= {CONV_MACS / 1e6:,.3f}"
+    assert f"- MACs: at least {CONV_MACS:,} " in text
+
+
+def test_html_marks_lower_bounds():
+    report = graphcost.analyze(custom_op_model(), hw="pixel1-cpu")
+    page = parse_page(render(report, "html", "node"))
+    figures = {element.attributes["data-json-path"]: element.text for element in page.find("dd")}
+
+    assert figures["totals.macs"] == f"at least {CONV_MACS / 1e6:,.2f} M"
+    assert figures["latency.total_s"] == f"at least {report.latency.total_s * 1e3:,.2f} ms"
+    assert page.data()["totals_are_lower_bounds"] is True
+    cells = [element.text.strip() for element in page.elements if element.tag == "td"]
+    assert f">= {CONV_MACS / 1e6:,.3f}" in cells
+
+
+@pytest.mark.parametrize("model, expected", [(custom_op_model, True), (if_body_model, True), (conv_relu_model, False)])
+def test_json_states_lower_bounds(model, expected):
+    data = json.loads(render(graphcost.analyze(model()), "json"))
+
+    assert data["totals_are_lower_bounds"] is expected
+    assert list(data).index("totals_are_lower_bounds") == list(data).index("totals") + 1
+
+
+def test_figures_exact_without_uncosted():
+    page = parse_page(render(graphcost.analyze(conv_relu_model()), "html", "node"))
+    figures = {element.attributes["data-json-path"]: element.text for element in page.find("dd")}
+
+    assert figures["totals.macs"] == f"{CONV_MACS / 1e6:,.2f} M"
+    assert page.data()["totals_are_lower_bounds"] is False
+
+
+def test_cli_table_for_custom_model(custom_path, capsys):
+    result = run_cli(["analyze", custom_path], capsys)
+
+    assert result.status == 0, result.stderr
+    assert "0.000  uncosted" not in result.stdout
+    assert "uncosted, a tensor shape its formula needs is unknown: Relu x1" in result.stdout
+
+
+def test_csv_keeps_numbers(custom_path, capsys):
+    result = run_cli(["analyze", custom_path, "--format", "csv"], capsys)
+
+    rows = {row["key"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    assert rows["fancy"]["macs"] == "0"
+    assert rows["fancy"]["status"] == "uncosted"
