@@ -117,14 +117,20 @@ def measure(
     return Measurement(statistics.median(times), min(times), len(times))
 
 
-def profile_node_times(model: onnx.ModelProto, threads: int = 1, runs: int = 10, source: str = "the model") -> dict[str, dict]:
+def profile_node_times(
+    model: onnx.ModelProto,
+    threads: int = 1,
+    runs: int = 10,
+    input_shapes: dict[str, tuple[int, ...]] | None = None,
+    source: str = "the model",
+) -> dict[str, dict]:
     """Run ``model`` with onnxruntime's profiler; return node name -> {op_type, mean_s}.
 
     Times are the mean over ``runs`` runs after one warm-up run.
     """
     with tempfile.TemporaryDirectory() as folder:
         session = _session(model, threads, os.path.join(folder, "ort_profile"), source)
-        feeds = _feeds(session, None)
+        feeds = _feeds(session, input_shapes)
         session.run(None, feeds)
         for _ in range(runs):
             session.run(None, feeds)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+import onnx
+
 from graphcost.analysis import analyze_model
 from graphcost.calibrate.measure import measure, profile_node_times
 from graphcost.calibrate.traces import _ORT_NAME_SUFFIX, trace_names
@@ -25,10 +27,16 @@ class ValidationRow:
 
 
 def validate_model(path: str, profile: HardwareProfile, threads: int = 1, per_op: bool = True, input_shapes=None) -> ValidationRow:
-    """Measure ``path`` with onnxruntime and compare with the prediction on ``profile``."""
+    """Measure ``path`` with onnxruntime and compare with the prediction on ``profile``.
+
+    Both run at the same input shapes: ``input_shapes`` where given, else the
+    declared dims with symbolic dims as 1.
+    """
     model = load(path, input_shapes)
     report = analyze_model(model, hw=profile)
-    timing = measure(model.proto, threads=threads, warmup=5, repeats=20, min_time_s=0.5, source=str(path))
+    feed_shapes = {name: tuple(model.tensors[name].shape) for name in model.inputs if model.tensors[name].shape is not None}
+    proto = _with_input_shapes(model.proto, feed_shapes) if input_shapes else model.proto
+    timing = measure(proto, threads=threads, warmup=5, repeats=20, min_time_s=0.5, input_shapes=feed_shapes, source=str(path))
     row = ValidationRow(os.path.basename(str(path)), report.latency.total_s, timing.median_s)
     if per_op:
         predicted: dict[str, float] = {}
@@ -36,10 +44,28 @@ def validate_model(path: str, profile: HardwareProfile, threads: int = 1, per_op
             predicted[kernel.op_types[0]] = predicted.get(kernel.op_types[0], 0.0) + latency.latency_s
         kernel_of = trace_names(report.kernels, model.graph)
         measured: dict[str, float] = {}
-        for name, entry in profile_node_times(model.proto, threads=threads, source=str(path)).items():
+        for name, entry in profile_node_times(proto, threads=threads, input_shapes=feed_shapes, source=str(path)).items():
             kernel = kernel_of.get(_ORT_NAME_SUFFIX.sub("", name)) or kernel_of.get(name)
             op_type = kernel.op_types[0] if kernel is not None else f"{entry['op_type']} (onnxruntime only)"
             measured[op_type] = measured.get(op_type, 0.0) + entry["mean_s"]
         for op_type in sorted(set(predicted) | set(measured), key=lambda op: -measured.get(op, 0.0)):
             row.by_op_type[op_type] = (predicted.get(op_type, 0.0), measured.get(op_type, 0.0))
     return row
+
+
+def _with_input_shapes(proto: onnx.ModelProto, shapes: dict[str, tuple[int, ...]]) -> onnx.ModelProto:
+    """Return a copy of ``proto`` whose graph inputs declare ``shapes``, so onnxruntime accepts inputs of those sizes.
+
+    A dim the model declares as a number must change too when the user set
+    it, since onnxruntime rejects an input that contradicts a declared number.
+    """
+    copy = onnx.ModelProto()
+    copy.CopyFrom(proto)
+    for graph_input in copy.graph.input:
+        if graph_input.name not in shapes or not graph_input.type.HasField("tensor_type"):
+            continue
+        dims = graph_input.type.tensor_type.shape.dim
+        del dims[:]
+        for size in shapes[graph_input.name]:
+            dims.add().dim_value = size
+    return copy

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import shlex
 import sys
@@ -18,7 +17,6 @@ from graphcost.errors import GraphcostError
 from graphcost.hardware import load_profile
 from graphcost.hardware.writer import profile_to_toml
 
-logger = logging.getLogger(__name__)
 
 DEFAULT_BASE = "x86-avx2-cpu"
 
@@ -105,13 +103,6 @@ def run_validate(args: argparse.Namespace) -> int:
         validate_model(path, profile, args.threads, per_op=not args.no_per_op, input_shapes=args.input_shape)
         for path in args.models
     ]
-    if args.input_shape:
-        # NOTE: validate_model passes the shapes to the analysis only, so onnxruntime still feeds
-        # inputs of the declared dims with symbolic dims as 1. Drop this warning once it feeds these shapes.
-        logger.warning(
-            "--input-shape sets the predicted latency only: onnxruntime measures with the model's declared input "
-            "dims, symbolic dims as 1"
-        )
     table = [
         [row.model, f"{row.predicted_s * 1e3:.3f}", f"{row.measured_s * 1e3:.3f}", f"{row.error * 100:+.1f}"] for row in rows
     ]

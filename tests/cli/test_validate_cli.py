@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from cli_helpers import conv_model, run_main
+from cli_helpers import conv_model, conv_model_text, run_main
+from conftest import parse_model
+from graphcost.hardware import load_profile
 
 PROFILE = "pixel1-cpu"
 # Large enough that the predicted latency differs from batch 1's, which the per-kernel overhead dominates.
@@ -51,11 +53,33 @@ def test_validate_without_input_shape_notes_symbolic_dim(model_path, capsys):
     assert "symbolic dim 'batch' of input 'x' (axis 0) is taken as 1; set it with --input-shape x=DIMS" in result.stderr
 
 
-def test_validate_input_shape_warns_measurement_unchanged(model_path, capsys):
-    result = run_main(["validate", model_path, "--hw", PROFILE, "--no-per-op", "--input-shape", "x=2x3x8x8"], capsys)
+def test_validate_measures_at_input_shape(model_path, monkeypatch):
+    """onnxruntime runs at the --input-shape dims, with the graph input declaring them."""
+    import graphcost.calibrate.validate as validate
+    from graphcost.calibrate.measure import Measurement
+
+    seen = {}
+
+    def fake_measure(proto, **options):
+        seen["declared"] = [dim.dim_value for dim in proto.graph.input[0].type.tensor_type.shape.dim]
+        seen["fed"] = options["input_shapes"]
+        return Measurement(1e-3, 1e-3, 1)
+
+    monkeypatch.setattr(validate, "measure", fake_measure)
+    validate.validate_model(model_path, load_profile(PROFILE), per_op=False, input_shapes={"x": (2, 3, 8, 8)})
+
+    assert seen["declared"] == [2, 3, 8, 8]
+    assert seen["fed"] == {"x": (2, 3, 8, 8)}
+
+
+def test_validate_static_dim_override_runs(save_model, capsys):
+    """A declared number changed by --input-shape still runs in onnxruntime, per op as well."""
+    path = save_model(parse_model(conv_model_text().replace("batch", "1")), "static.onnx")
+
+    result = run_main(["validate", path, "--hw", PROFILE, "--input-shape", "x=3x3x8x8"], capsys)
 
     assert result.status == 0, result.stderr
-    assert "--input-shape sets the predicted latency only" in result.stderr
+    assert "--input-shape sets the predicted latency only" not in result.stderr
 
 
 @pytest.mark.parametrize(
