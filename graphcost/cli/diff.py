@@ -10,7 +10,6 @@ from graphcost.cli.loading import load_model
 from graphcost.diff.compare import DiffReport, diff_models
 from graphcost.diff.explain import explain
 from graphcost.report.diff_render import DIFF_FORMATS, render_diff
-from graphcost.report.render import strict_json_text
 
 EXAMPLES = """examples:
   graphcost diff models/ssdlite_mobilenet_v2.onnx models/ssdlite_mobilenet_v3_large.onnx --hw pixel1-cpu
@@ -71,11 +70,7 @@ def _diff_models(args: argparse.Namespace) -> DiffReport:
 def run_diff(args: argparse.Namespace) -> int:
     _reject_output_over_inputs(args)
     report = _diff_models(args)
-    if args.format == "json":
-        text = strict_json_text(report.to_dict()) + "\n"
-    else:
-        text = render_diff(report, args.format)
-    write_output(text, args.output, sys.stdout)
+    write_output(render_diff(report, args.format), args.output, sys.stdout)
     return 0
 
 

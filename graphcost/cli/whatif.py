@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from graphcost.cli.analyze import add_input_shape_option
@@ -12,7 +11,6 @@ from graphcost.cli.loading import load_model
 from graphcost.diff.compare import what_if
 from graphcost.errors import GraphcostError
 from graphcost.report.diff_render import WHATIF_FORMATS, render_whatif
-from graphcost.report.render import strict_json_text
 
 
 def add_parser(subparsers) -> None:
@@ -44,9 +42,5 @@ def run(args: argparse.Namespace) -> int:
         raise GraphcostError("graphcost whatif needs at least one of --remove-se, --activation relu, --no-fusion")
     model = load_model(args.model, args.input_shape)
     rows = what_if(model, args.hw, args.remove_se, relu, args.no_fusion)
-    text = render_whatif(args.model, args.hw, rows, args.format)
-    if args.format == "json":
-        # render_whatif builds its JSON with json.dumps' defaults, which allow Infinity; write it strictly.
-        text = strict_json_text(json.loads(text)) + "\n"
-    write_output(text, args.output, sys.stdout)
+    write_output(render_whatif(args.model, args.hw, rows, args.format), args.output, sys.stdout)
     return 0

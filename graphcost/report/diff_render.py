@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from tabulate import tabulate
 
 from graphcost.diff.compare import DiffReport, ModelSide, WhatIfRow
+from graphcost.report.render import strict_json_text
 
 WHATIF_FORMATS = ("table", "json", "markdown")
 DIFF_FORMATS = (*WHATIF_FORMATS, "html")
@@ -164,7 +164,7 @@ def _pattern_table(report: DiffReport, table_format: str) -> str:
 
 def render_diff(report: DiffReport, output_format: str = "table") -> str:
     if output_format == "json":
-        return json.dumps(report.to_dict(), indent=2) + "\n"
+        return strict_json_text(report.to_dict()) + "\n"
     if output_format == "html":
         # Imported here because the HTML page builds on this module's tables.
         from graphcost.report.html import render_diff_html
@@ -211,7 +211,7 @@ def render_whatif(source: str, profile: str, rows: list[WhatIfRow], output_forma
                 {"label": row.label, "totals": row.totals, "kernels": row.kernel_count, "patterns": row.patterns} for row in rows
             ],
         }
-        return json.dumps(data, indent=2) + "\n"
+        return strict_json_text(data) + "\n"
     base = rows[0].totals
     table = [
         [

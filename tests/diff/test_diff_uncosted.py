@@ -110,3 +110,14 @@ def test_uncosted_warning_once_per_side(save_model, capsys):
 def test_uncosted_node_to_dict():
     node = UncostedNode(key="Blur_1", op_type="Blur", reason="no formula")
     assert node.to_dict() == {"key": "Blur_1", "op_type": "Blur", "reason": "no formula"}
+
+
+def test_diff_html_lists_uncosted_nodes(custom_vs_plain):
+    page = render_diff(custom_vs_plain, "html")
+    assert "<h2>Uncosted nodes (compute not counted, totals are lower bounds)</h2>" in page
+    assert "<td>Blur_1</td>" in page
+
+
+def test_diff_html_without_uncosted_has_no_section():
+    report = diff_models(load(conv_net()), load(conv_net()), "pixel1-cpu")
+    assert "Uncosted nodes" not in render_diff(report, "html")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from graphcost.diff.compare import DiffReport
-from graphcost.report.diff_render import _attribution_table, _pattern_table, _stage_table
+from graphcost.report.diff_render import _attribution_table, _pattern_table, _stage_table, _uncosted_table
 from graphcost.report.diff_render import _op_type_table as _diff_op_type_table
 from graphcost.report.render import (
     _kernel_table,
@@ -247,6 +247,9 @@ def render_diff_html(report: DiffReport) -> str:
         ("Op types", _diff_op_type_table(report, "html")),
         ("Patterns", _pattern_table(report, "html")),
     ]
+    uncosted = _uncosted_table(report, "html")
+    if uncosted:
+        sections.insert(0, ("Uncosted nodes (compute not counted, totals are lower bounds)", uncosted))
     body = [
         "<h1>graphcost diff</h1>",
         f'<p class="subtitle">A: {escape(report.a.source)}<br>B: {escape(report.b.source)}<br>'
