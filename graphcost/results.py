@@ -131,6 +131,15 @@ class AnalysisReport:
         """Return the notes of costed nodes whose cost rests on an assumption (If, Loop, bounds)."""
         return [f"{row.key}: {row.reason}" for row in self.rows if row.status is CostStatus.COSTED and row.reason]
 
+    @property
+    def totals_are_lower_bounds(self) -> bool:
+        """True if some node, in the graph or in an If/Loop/Scan body, is uncosted.
+
+        The MACs, element-wise operations and latency of an uncosted node are
+        unknown and left out, so every total of them is a lower bound.
+        """
+        return bool(self.uncosted_op_types)
+
     def to_dict(self) -> dict:
         return {
             "model": {
@@ -143,6 +152,7 @@ class AnalysisReport:
             },
             "convention": self.convention,
             "totals": self.totals.to_dict(),
+            "totals_are_lower_bounds": self.totals_are_lower_bounds,
             "by_op_type": {op_type: sums.to_dict() for op_type, sums in self.by_op_type().items()},
             "nodes": [row.to_dict() for row in self.rows],
             "uncosted_op_types": dict(self.uncosted_op_types),

@@ -150,3 +150,12 @@ def test_csv_keeps_numbers(custom_path, capsys):
     rows = {row["key"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
     assert rows["fancy"]["macs"] == "0"
     assert rows["fancy"]["status"] == "uncosted"
+
+
+@pytest.mark.parametrize("model, expected", [(custom_op_model, True), (conv_relu_model, False)])
+def test_api_dict_states_lower_bounds(model, expected):
+    """The Python API's report dict carries the flag too, not only the CLI's JSON."""
+    report = graphcost.analyze(model())
+
+    assert report.totals_are_lower_bounds is expected
+    assert report.to_dict()["totals_are_lower_bounds"] is expected
