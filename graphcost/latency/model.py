@@ -186,7 +186,10 @@ def hot_input_bytes(kernels: KernelResult, profile: HardwareProfile, scale: floa
     return hot
 
 
-def _bound(compute_s: float, memory_s: float, overhead_s: float) -> str:
+def _bound(compute_s: float, memory_s: float, overhead_s: float, transfer_s: float = 0.0) -> str:
+    """Return the largest part of a kernel's latency: transfer, overhead, compute or memory."""
+    if transfer_s > max(compute_s, memory_s, overhead_s):
+        return "transfer"
     if overhead_s > max(compute_s, memory_s):
         return "overhead"
     return "compute" if compute_s >= memory_s else "memory"
@@ -241,7 +244,7 @@ def estimate_latency(model: Model, kernels: KernelResult, profile: HardwareProfi
                 overhead_s=overhead_s,
                 transfer_s=transfer_s,
                 latency_s=latency_s,
-                bound=_bound(compute_s, memory_s, overhead_s),
+                bound=_bound(compute_s, memory_s, overhead_s, transfer_s),
                 memory_level=terms.level,
                 arithmetic_intensity=_intensity(kernel, scaled),
                 scaled_bytes=scaled,

@@ -143,6 +143,8 @@ def test_npu_fallback_transfer_cost(npu_report):
     assert softplus.memory_s == pytest.approx(4.096e-7)
     assert softplus.overhead_s == pytest.approx(1e-6)
     assert softplus.latency_s == pytest.approx(1.2288e-5 + 1e-6 + 2.4096e-5)
+    # The copies take longer than the compute, so they bound the kernel.
+    assert softplus.bound == "transfer"
 
 
 def test_npu_supported_op_stays_on_npu(tmp_path, cpu_profile):
