@@ -72,8 +72,8 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
         "--hswish",
         choices=HSWISH_STYLES,
         help=(
-            "how to write h-swish and h-sigmoid: HardSwish/HardSigmoid ops (op, needs opset 14+), "
-            "x*Clip(x+3,0,6)*(1/6) (tf) or x*Clip(x+3,0,6)/6 (clip-div) (default: op)"
+            "how to write h-swish and h-sigmoid: HardSwish/HardSigmoid ops (op; a model with h-swish layers "
+            "then needs opset 14+), x*Clip(x+3,0,6)*(1/6) (tf) or x*Clip(x+3,0,6)/6 (clip-div) (default: op)"
         ),
     )
     parser.add_argument(

@@ -11,7 +11,7 @@ import onnx
 
 from graphcost.zoo.mobilenet_v2 import build_mobilenet_v2, mobilenet_v2_spec
 from graphcost.zoo.mobilenet_v3 import LARGE, SMALL, V3Table, build_mobilenet_v3, mobilenet_v3_spec, reduce_tail
-from graphcost.zoo.options import BuildOptions, ZooOptionError, validate_options
+from graphcost.zoo.options import BuildOptions, ZooOptionError, check_ops_in_opset, validate_options
 from graphcost.zoo.ssdlite import build_ssdlite
 
 logger = logging.getLogger(__name__)
@@ -202,11 +202,13 @@ def build_model(name: str, **overrides: object) -> onnx.ModelProto:
     """Build the catalog model ``name`` with its defaults changed by the non-None ``overrides``.
 
     Overrides are BuildOptions fields (width, resolution, num_classes, bn,
-    hswish, activation, se, opset). Raises ZooOptionError for an unknown name
-    or an invalid option.
+    hswish, activation, se, opset). Raises ZooOptionError for an unknown name,
+    an invalid option, or an opset that lacks an op the model writes.
     """
     entry = get_entry(name)
     options = resolve_options(entry, **overrides)
     logger.info("building %s with %s", name, options)
-    return entry.build(name, options)
+    model = entry.build(name, options)
+    check_ops_in_opset(name, model, options)
+    return model
 

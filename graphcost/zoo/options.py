@@ -16,9 +16,9 @@ ACTIVATION_CHOICES = ("as-designed", "relu")
 
 DEFAULT_OPSET = 17
 # Clip takes its bounds as inputs from opset 11 on, which every ReLU6 here uses.
+# HardSwish needs opset 14, which check_ops_in_opset enforces only for models
+# that write a HardSwish node.
 MIN_OPSET = 11
-# HardSwish was added in opset 14.
-MIN_OPSET_HARDSWISH_OP = 14
 # Parameter counts grow with the square of the width and every weight is held
 # in memory while the model is written, so the width is capped (4.0 gives
 # about 16 times the parameters of 1.0).
@@ -87,11 +87,38 @@ def validate_options(options: BuildOptions) -> None:
         raise ZooOptionError(
             f"invalid opset {options.opset}: use {MIN_OPSET} to {max_opset} (the installed onnx package supports up to {max_opset})"
         )
-    if options.hswish == "op" and options.opset < MIN_OPSET_HARDSWISH_OP:
-        raise ZooOptionError(
-            f"--hswish op needs opset {MIN_OPSET_HARDSWISH_OP} or later (HardSwish was added in opset "
-            f"{MIN_OPSET_HARDSWISH_OP}), but --opset is {options.opset}: use a later --opset or --hswish tf"
-        )
+
+
+def check_ops_in_opset(name: str, model: onnx.ModelProto, options: BuildOptions) -> None:
+    """Raise ZooOptionError if the built model ``name`` writes an op that its opset does not define.
+
+    In practice only HardSwish (opset 14) can be too new, when ``--hswish op``
+    builds a model with h-swish layers. HardSigmoid exists since opset 6, so
+    MobileNetV2 and the all-ReLU MobileNetV3 build at every supported opset.
+    """
+    for op_type in sorted({node.op_type for node in model.graph.node}):
+        try:
+            onnx.defs.get_schema(op_type, options.opset)
+        except onnx.defs.SchemaError:
+            first_opset = _first_opset(op_type, options.opset)
+            message = (
+                f"{name} writes {op_type} nodes, which need opset {first_opset} or later, "
+                f"but --opset is {options.opset}: use --opset {first_opset} or later"
+            )
+            if op_type == "HardSwish":
+                message += ", or write h-swish with --hswish tf or --hswish clip-div"
+            raise ZooOptionError(message) from None
+
+
+def _first_opset(op_type: str, after: int) -> int:
+    """Return the first opset after ``after`` that defines ``op_type`` in the default domain."""
+    for opset in range(after + 1, onnx.defs.onnx_opset_version() + 1):
+        try:
+            onnx.defs.get_schema(op_type, opset)
+        except onnx.defs.SchemaError:
+            continue
+        return opset
+    raise ValueError(f"no opset up to {onnx.defs.onnx_opset_version()} defines {op_type}")
 
 
 def _check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:

@@ -57,7 +57,7 @@ def test_build_all_writes_catalog(tmp_path):
         (["--resolution", "16"], "invalid resolution 16"),
         (["--num-classes", "0"], "invalid number of classes 0"),
         (["--opset", "99"], "invalid opset 99"),
-        (["--opset", "13"], "--hswish op needs opset 14"),
+        (["--opset", "13"], "mobilenet_v3_small writes HardSwish nodes, which need opset 14 or later"),
         (["--width", "wide"], "invalid float value: 'wide'"),
         (["--bn", "drop"], "invalid choice: 'drop'"),
     ],
@@ -111,3 +111,52 @@ def test_build_all_rejects_file_as_directory(tmp_path, capsys):
 def test_zoo_without_subcommand_exits_2(capsys):
     assert run_cli(["zoo"]) == 2
     assert "ZOO_COMMAND" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, extra_args",
+    [
+        ("mobilenet_v2", []),
+        ("mobilenet_v2", ["--hswish", "op"]),
+        ("mobilenet_v3_large", ["--activation", "relu"]),
+        ("mobilenet_v3_small", ["--hswish", "tf"]),
+        ("mobilenet_v3_small", ["--hswish", "clip-div"]),
+    ],
+    ids=["v2", "v2-hswish-op", "v3-all-relu", "v3-tf", "v3-clip-div"],
+)
+@pytest.mark.parametrize("opset", [11, 13])
+def test_build_without_hardswish_before_opset_14(tmp_path, capsys, name, extra_args, opset):
+    path = tmp_path / "model.onnx"
+
+    status = run_cli(["zoo", "build", name, "-o", str(path), "--opset", str(opset), *extra_args])
+
+    assert status == 0, capsys.readouterr().err
+    model = onnx.load(str(path))
+    assert model.opset_import[0].version == opset
+    assert "HardSwish" not in {node.op_type for node in model.graph.node}
+    onnx.checker.check_model(model, full_check=True)
+
+
+def test_all_relu_v3_keeps_hardsigmoid_gates(tmp_path):
+    path = tmp_path / "v3_relu.onnx"
+
+    assert main(["zoo", "build", "mobilenet_v3_large", "-o", str(path), "--activation", "relu", "--opset", "13"]) == 0
+
+    op_types = [node.op_type for node in onnx.load(str(path)).graph.node]
+    assert op_types.count("HardSigmoid") == 8, "one per SE block"
+
+
+@pytest.mark.parametrize("opset", [11, 12, 13])
+def test_hardswish_before_opset_14_names_alternatives(tmp_path, capsys, opset):
+    path = tmp_path / "v3.onnx"
+
+    status = run_cli(["zoo", "build", "mobilenet_v3_large", "-o", str(path), "--opset", str(opset)])
+    stderr = capsys.readouterr().err
+
+    assert status == 2
+    assert f"but --opset is {opset}" in stderr
+    assert "use --opset 14 or later" in stderr
+    assert "--hswish tf or --hswish clip-div" in stderr
+    assert stderr.count("\n") == 1, f"expected one line, got: {stderr!r}"
+    assert not path.exists()
+
