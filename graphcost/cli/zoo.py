@@ -134,11 +134,14 @@ def run_build(args: argparse.Namespace) -> int:
         opset=args.opset,
     )
     size = write_model(model, args.output)
-    print(f"wrote {args.output}: {args.name}, {len(model.graph.node)} nodes, {size:,} bytes")
+    if not args.quiet:
+        print(f"wrote {args.output}: {args.name}, {len(model.graph.node)} nodes, {size:,} bytes")
     return 0
 
 
 def run_build_all(args: argparse.Namespace) -> int:
-    for path in write_catalog(Path(args.output)):
-        print(f"wrote {path}")
+    paths = write_catalog(Path(args.output))
+    if not args.quiet:
+        for path in paths:
+            print(f"wrote {path}")
     return 0

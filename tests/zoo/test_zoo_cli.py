@@ -160,3 +160,25 @@ def test_hardswish_before_opset_14_names_alternatives(tmp_path, capsys, opset):
     assert stderr.count("\n") == 1, f"expected one line, got: {stderr!r}"
     assert not path.exists()
 
+
+@pytest.mark.parametrize(
+    "argv",
+    [["zoo", "build", "mobilenet_v3_small", "-o", "{dir}/v3.onnx"], ["zoo", "build-all", "-o", "{dir}/models"]],
+    ids=["build", "build-all"],
+)
+def test_quiet_build_prints_nothing(tmp_path, capsys, argv):
+    argv = [arg.format(dir=tmp_path) for arg in argv]
+
+    assert main([*argv, "-q"]) == 0
+
+    output = capsys.readouterr()
+    assert output.out == ""
+    assert output.err == ""
+    assert list(tmp_path.iterdir()), "the model was still written"
+
+
+def test_quiet_build_still_prints_errors(tmp_path, capsys):
+    status = run_cli(["zoo", "build", "mobilenet_v3_small", "-o", str(tmp_path / "v3.onnx"), "--opset", "13", "-q"])
+
+    assert status == 2
+    assert "graphcost: error: mobilenet_v3_small writes HardSwish nodes" in capsys.readouterr().err
