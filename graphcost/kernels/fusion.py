@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import networkx as nx
 
 from graphcost.costs import CostStatus
-from graphcost.kernels.rules import FusionRules
+from graphcost.kernels.rules import QDQ_OPS, FusionRules
 from graphcost.load import Model
 from graphcost.patterns import PatternMatch, PatternResult
 from graphcost.patterns.base import GraphView
@@ -32,6 +32,7 @@ _MOVEMENT_OPS = frozenset(
      "DepthToSpace", "SpaceToDepth", "Resize", "Upsample", "ScatterND", "ScatterElements", "Cast", "CastLike"}
 )
 _ACTIVATION_KINDS = ("h_swish", "h_sigmoid", "swish", "relu6")
+_MAC_KERNEL_CLASSES = ("conv", "conv_1x1", "conv_depthwise", "fc")
 _CONV_CLASSES = {"pointwise": "conv_1x1", "depthwise": "conv_depthwise", "regular": "conv"}
 
 
@@ -55,6 +56,11 @@ class Kernel:
     @property
     def bytes_moved(self) -> int:
         return self.read_bytes + self.weight_bytes + self.write_bytes
+
+    @property
+    def quantized(self) -> bool:
+        """True for an integer kernel: one that contains a QuantizeLinear, DequantizeLinear, QLinear or Integer op."""
+        return any(op in QDQ_OPS or op.startswith("QLinear") or op.endswith("Integer") for op in self.op_types)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -321,9 +327,13 @@ class _Fuser:
         rows = [self.rows[key] for key in nodes]
         op_types = [row.op_type for row in rows if row.status is not CostStatus.FREE]
         kernel = Kernel(kernel_id, nodes, op_types, self._class_of(nodes), "+".join(op_types))
+        mac_kernel = kernel.kernel_class in _MAC_KERNEL_CLASSES
         for row in rows:
             kernel.macs += row.macs
-            kernel.elementwise_ops += row.elementwise_ops
+            # An int8 conv or matrix multiply works on the integers themselves: dequantizing
+            # its input and requantizing its output are not separate passes over the data.
+            if not (mac_kernel and row.op_type in QDQ_OPS):
+                kernel.elementwise_ops += row.elementwise_ops
             kernel.param_count += row.param_count
             kernel.weight_bytes += row.weight_bytes
         if len(nodes) == 1:

@@ -9,8 +9,9 @@ For each kernel:
   on-chip weight cache are read at on-chip bandwidth, the rest from DRAM;
 - latency = max(compute, memory) + the per-kernel overhead.
 
-Bytes are scaled to the device's data type (a float32 model on an fp16 GPU
-moves half the bytes, on an int8 NPU a quarter). An NPU kernel with an op
+Bytes of float kernels are scaled to the device's data type (a float32
+model on an fp16 GPU moves half the bytes, on an int8 NPU a quarter);
+quantized kernels keep their integer sizes. An NPU kernel with an op
 the device does not support runs on the fallback CPU profile, and every
 tensor crossing between the two costs a transfer. A model quantized for the
 accelerator stays quantized on the CPU, so fallback kernels and transfers
@@ -30,6 +31,8 @@ from graphcost.kernels import Kernel, KernelResult
 from graphcost.load import Model
 
 MAC_CLASSES = ("conv", "conv_1x1", "conv_depthwise", "fc")
+# Float element types and their sizes in bytes; the device's data type scales only these.
+FLOAT_TYPES = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.FLOAT16: 2, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.BFLOAT16: 2}
 
 
 @dataclass
@@ -76,14 +79,13 @@ class LatencyResult:
 def byte_scale(model: Model, profile: HardwareProfile) -> float:
     """Return the factor from the model's float bytes to the device's data type bytes.
 
-    Integer models keep their sizes, and so do quantized (QDQ) models, whose
-    kernels read and write int8 tensors. A model in float32 run on an fp16
-    device moves half the bytes.
+    A model in float32 run on an fp16 device moves half the bytes, on an
+    int8 device a quarter. The factor applies to float kernels only: a
+    quantized kernel (with QuantizeLinear, DequantizeLinear, a QLinear op or
+    an Integer op) keeps its sizes, so one QDQ pair in a float model changes
+    the bytes of its own kernels and no others.
     """
-    if any(data["op_type"] in ("QuantizeLinear", "DequantizeLinear") for _, data in model.graph.nodes(data=True)):
-        return 1.0
-    float_types = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.FLOAT16: 2, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.BFLOAT16: 2}
-    sizes = [float_types[t.elem_type] for t in model.tensors.values() if t.elem_type in float_types and not t.is_constant]
+    sizes = [FLOAT_TYPES[t.elem_type] for t in model.tensors.values() if t.elem_type in FLOAT_TYPES and not t.is_constant]
     if not sizes:
         return 1.0
     model_bytes = max(set(sizes), key=sizes.count)
@@ -137,6 +139,7 @@ def kernel_terms(
     level the whole working set needs. ``cached_weight_bytes`` are weights
     held in an accelerator's on-chip cache.
     """
+    scale = kernel_scale(kernel, scale)
     compute: dict[str, float] = {}
     if kernel.kernel_class in MAC_CLASSES:
         compute[f"efficiency.{kernel.kernel_class}"] = kernel.macs
@@ -156,6 +159,16 @@ def kernel_terms(
     memory[f"memory.{first}"] = hot + cached
     memory[f"memory.{level.name}"] = memory.get(f"memory.{level.name}", 0.0) + activation_bytes - hot + weight_bytes - cached
     return KernelTerms(compute, memory, level.name, activation_bytes + weight_bytes)
+
+
+def kernel_scale(kernel: Kernel, scale: float) -> float:
+    """Return the byte factor of ``kernel``: 1 for a quantized kernel, whose tensors are already integers, else ``scale``."""
+    return 1.0 if kernel.quantized else scale
+
+
+def _tensor_scale(tensor, scale: float) -> float:
+    """Return the byte factor of one tensor: ``scale`` for a float tensor, 1 for an integer one."""
+    return scale if tensor.elem_type in FLOAT_TYPES else 1.0
 
 
 def seconds_per_unit(profile: HardwareProfile) -> dict[str, float]:
@@ -181,7 +194,7 @@ def hot_input_bytes(kernels: KernelResult, profile: HardwareProfile, scale: floa
         if not kernels.graph.has_edge(previous.id, kernel.id):
             continue
         size = sum(tensor.nbytes or 0 for tensor in kernels.graph.edges[previous.id, kernel.id]["tensors"])
-        if first.size_bytes is None or size * scale <= first.size_bytes.value:
+        if first.size_bytes is None or size * kernel_scale(kernel, scale) <= first.size_bytes.value:
             hot[kernel.id] = size
     return hot
 
@@ -269,14 +282,14 @@ def _transfer_time(kernels: KernelResult, kernel: Kernel, on_fallback: set[str],
     copied once, at the transfer bandwidth plus a fixed overhead per tensor.
     """
     npu = profile.npu
-    crossings: dict[str, int] = {}
+    crossings: dict[str, tuple[int, float]] = {}  # tensor name -> (bytes, byte factor)
     for producer in kernels.graph.predecessors(kernel.id):
         if producer not in on_fallback:
             for tensor in kernels.graph.edges[producer, kernel.id]["tensors"]:
-                crossings[tensor.name] = tensor.nbytes or 0
+                crossings[tensor.name] = (tensor.nbytes or 0, _tensor_scale(tensor, scale))
     for consumer in kernels.graph.successors(kernel.id):
         if consumer not in on_fallback:
             for tensor in kernels.graph.edges[kernel.id, consumer]["tensors"]:
-                crossings[tensor.name] = tensor.nbytes or 0
-    total_bytes = sum(crossings.values()) * scale
+                crossings[tensor.name] = (tensor.nbytes or 0, _tensor_scale(tensor, scale))
+    total_bytes = sum(size * factor for size, factor in crossings.values())
     return total_bytes / npu.transfer_bytes_per_s.value + len(crossings) * npu.transfer_overhead_s.value

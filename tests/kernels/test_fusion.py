@@ -321,3 +321,37 @@ def test_einsum_kernel_class(equation, inputs, kernel_class):
     """
     (kernel,) = graphcost.analyze(parse_model(text)).kernels.kernels
     assert kernel.kernel_class == kernel_class
+
+
+def test_qdq_ops_add_no_work_to_int8_conv():
+    """The fused int8 conv counts the bias and ReLU, not the dequantize and requantize passes."""
+    (kernel,) = graphcost.analyze(parse_model(QDQ_CONV)).kernels.kernels
+
+    # Bias add and ReLU, one each per output value: 2 x 16 x 16 x 16 = 8,192.
+    assert kernel.elementwise_ops == 8_192
+    assert kernel.quantized
+
+
+FLOAT_CONVS_THEN_QDQ = """
+g (float[1,8,32,32] x) => (uint8 yq) <float[8,8,1,1] w1, float[8,8,1,1] w2, float s = {0.1}, uint8 z = {0}> {
+  a = Conv(x, w1)
+  b = Conv(a, w2)
+  yq = QuantizeLinear(b, s, z)
+}
+"""
+FLOAT_CONVS = """
+g (float[1,8,32,32] x) => (float b) <float[8,8,1,1] w1, float[8,8,1,1] w2> {
+  a = Conv(x, w1)
+  b = Conv(a, w2)
+}
+"""
+
+
+@pytest.mark.parametrize("profile", ["pixel4-gpu", "pixel-npu"])
+def test_one_qdq_pair_scales_only_its_kernel(profile):
+    """A QuantizeLinear at the output leaves the float conv before it at the device's data type."""
+    quantized = graphcost.analyze(parse_model(FLOAT_CONVS_THEN_QDQ), hw=profile).latency.kernels
+    plain = graphcost.analyze(parse_model(FLOAT_CONVS), hw=profile).latency.kernels
+
+    assert quantized[0].scaled_bytes == plain[0].scaled_bytes
+    assert quantized[0].latency_s == pytest.approx(plain[0].latency_s)
