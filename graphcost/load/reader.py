@@ -66,15 +66,25 @@ def check_model_structure(model: onnx.ModelProto, source: str) -> None:
 def node_keys(graph: onnx.GraphProto) -> list[str]:
     """Return the key of each node of ``graph`` in stored order, as graphcost's reports name the node.
 
-    A key is the node's name, or ``<op_type>_<index>`` for a node without a
-    name. A key already taken by an earlier node gets ``_<index>`` appended.
+    A node keeps its name when no earlier node has it. A node without a name
+    gets ``<op_type>_<index>`` and a later node with a repeated name gets
+    ``<name>_<index>``, where the index is the node's position. When such a
+    key is some node's real name or already a key, ``_1``, ``_2``... is
+    appended until it is neither, so a generated key never takes a real name.
     """
+    real_names = {node.name for node in graph.node if node.name}
     keys: list[str] = []
     used: set[str] = set()
     for index, node in enumerate(graph.node):
-        key = node.name or f"{node.op_type}_{index}"
-        if key in used:
-            key = f"{key}_{index}"
+        if node.name and node.name not in used:
+            key = node.name
+        else:
+            base = f"{node.name or node.op_type}_{index}"
+            key = base
+            suffix = 0
+            while key in real_names or key in used:
+                suffix += 1
+                key = f"{base}_{suffix}"
         used.add(key)
         keys.append(key)
     return keys

@@ -9,10 +9,11 @@ from onnx import TensorProto, helper
 import graphcost
 from conftest import run_cli
 from graphcost.errors import ModelLoadError
+from graphcost.load.reader import node_keys
 
 
 def unnamed_model(nodes: list[onnx.NodeProto], domains: tuple[str, ...] = ()) -> onnx.ModelProto:
-    """Return a model over input x and output y whose nodes have no names."""
+    """Return a model over input x and output y with ``nodes``, most tests giving them no names."""
     graph = helper.make_graph(
         nodes,
         "unnamed",
@@ -99,3 +100,73 @@ def test_cycle_names_keys():
         graphcost.load(unnamed_model(nodes))
 
     assert "Add_0 -> Relu_1 -> ..." in str(error.value)
+
+
+def chain_model(names_and_ops: list[tuple[str, str]]) -> onnx.ModelProto:
+    """Return a chain of unary nodes from x to y, each given as (name, op type). An empty name leaves the node unnamed."""
+    outputs = [f"t{index}" for index in range(len(names_and_ops) - 1)] + ["y"]
+    inputs = ["x"] + outputs[:-1]
+    nodes = [
+        helper.make_node(op_type, [source], [target], name=name)
+        for (name, op_type), source, target in zip(names_and_ops, inputs, outputs)
+    ]
+    return unnamed_model(nodes)
+
+
+def keys_by_op_type(model: onnx.ModelProto) -> dict[str, str]:
+    graph = graphcost.load(model).graph
+    return {data["op_type"]: key for key, data in graph.nodes(data=True)}
+
+
+def test_repeated_name_avoids_real_name():
+    model = chain_model([("a", "Relu"), ("a", "Neg"), ("a_1", "Abs")])
+
+    keys = keys_by_op_type(model)
+
+    assert keys["Relu"] == "a"
+    assert keys["Abs"] == "a_1", "a real, unique name keeps its name"
+    assert keys["Neg"] not in {"a", "a_1"}
+    assert len(set(keys.values())) == 3
+
+
+def test_unnamed_node_avoids_real_name():
+    model = chain_model([("", "Conv"), ("Conv_0", "Relu")])
+
+    keys = keys_by_op_type(model)
+
+    assert keys["Relu"] == "Conv_0", "a real, unique name keeps its name"
+    assert keys["Conv"] != "Conv_0"
+
+
+def test_report_rows_keep_real_names():
+    model = chain_model([("a", "Relu"), ("a", "Neg"), ("a_1", "Abs")])
+
+    rows = {row.op_type: row for row in graphcost.analyze(model).rows}
+
+    assert rows["Abs"].key == "a_1"
+    assert rows["Abs"].onnx_name == "a_1"
+    assert rows["Neg"].onnx_name == "a"
+    assert rows["Neg"].key != "a_1"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["a", "a", "a_1", "a_1", "", "Relu_4", "a_1_1", "a_2"],
+        ["", "", "Relu_0", "Relu_1", "Relu_0_1", "Relu_1", "", "Relu_6_1"],
+    ],
+    ids=["repeated-names", "generated-name-collisions"],
+)
+def test_keys_unique_and_stable(names):
+    graph = unnamed_model([helper.make_node("Relu", ["x"], [f"y{index}"], name=name) for index, name in enumerate(names)]).graph
+
+    first = node_keys(graph)
+    second = node_keys(graph)
+
+    assert first == second
+    assert len(set(first)) == len(names)
+    for name, key in zip(names, first):
+        if name and names.count(name) == 1:
+            assert key == name
+    generated = [key for name, key in zip(names, first) if not name or key != name]
+    assert not set(generated) & set(names), "no generated key takes a real name"
