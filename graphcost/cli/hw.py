@@ -10,6 +10,7 @@ from tabulate import tabulate
 from graphcost.cli.common import add_common_options
 from graphcost.hardware import builtin_profile_names, load_profile
 from graphcost.hardware.profile import HardwareProfile
+from graphcost.kernels.rules import QDQ_OPS
 
 _UNITS = {
     "compute.macs_per_s": "MAC/s",
@@ -75,7 +76,10 @@ def describe(profile: HardwareProfile) -> str:
         f"  squeeze-excite: {fusion.squeeze_excite}",
     ]
     if profile.npu is not None:
-        lines.append(f"  supported ops ({len(fusion.supported_ops)}): {', '.join(sorted(fusion.supported_ops))}")
+        # FusionRules.supports accepts QuantizeLinear and DequantizeLinear on every device, listed or not.
+        supported = sorted(fusion.supported_ops | QDQ_OPS)
+        lines.append(f"  supported ops ({len(supported)}): {', '.join(supported)}")
+        lines.append(f"  {' and '.join(sorted(QDQ_OPS))}: always run on the device, whether the profile lists them or not")
         lines.append(f"  unsupported ops run on: {profile.npu.fallback}")
     lines += [f"note: {note}" for note in profile.notes]
     return "\n".join(lines) + "\n"

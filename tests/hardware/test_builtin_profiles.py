@@ -133,6 +133,20 @@ def test_hw_show_lists_npu_ops_and_fallback(capsys):
     assert "HardSwish" not in result.stdout
 
 
+def test_hw_show_lists_qdq_as_npu_ops(capsys):
+    profile = load_profile("pixel-npu")
+    result = run_cli(["hw", "show", "pixel-npu"], capsys)
+
+    (line,) = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("supported ops (")]
+    count_text, listed_text = line.removeprefix("supported ops (").split("): ")
+    listed = listed_text.split(", ")
+    assert "QuantizeLinear" in listed
+    assert "DequantizeLinear" in listed
+    assert int(count_text) == len(listed)
+    assert all(profile.fusion.supports(op_type) for op_type in listed)
+    assert "DequantizeLinear and QuantizeLinear: always run on the device" in result.stdout
+
+
 @pytest.mark.parametrize("name", BUILTIN_PROFILES)
 def test_writer_round_trip(name, tmp_path):
     # calibrate_profiles.py rewrites profiles with profile_to_toml; the file
