@@ -11,9 +11,10 @@ For a metric M (latency, MACs or bytes moved) and models A and B:
    its component. They sum to v({}) - v(all) = dM - v(all).
 3. v(all) = M(B stripped) - M(A stripped) is the architecture's share:
    the same two networks without SE and h-swish. It is split per stage on
-   the unfused kernels (every op its own kernel), so each stage's row is the
-   work its layers add; what the device's fusion saves or fails to save on
-   that difference is the fusion component.
+   the unfused kernels (every op its own kernel once BN and bias adds are
+   folded, INFERENCE_NO_FUSION), so each stage's row is the work its layers
+   add. What the device's fusion saves or fails to save on that difference
+   is the fusion component.
 
 Every component is an exact difference of evaluated graphs, so they sum to
 dM up to floating-point rounding. docs/attribution.md has a worked example.
@@ -26,7 +27,7 @@ import itertools
 import logging
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from graphcost.analysis import analyze_model
 from graphcost.diff.counterfactual import remove_squeeze_excite, replace_activations
@@ -39,6 +40,14 @@ from graphcost.results import AnalysisReport
 FEATURES = ("squeeze_excite", "activation")
 METRICS = ("latency_s", "macs", "bytes_moved")
 ORIGINAL: frozenset[str] = frozenset()
+
+# Every op its own kernel, except for two rewrites of how a layer was exported.
+# A BatchNormalization is folded into the conv or FC before it, and a MatMul's
+# bias Add runs in the product, so a network costs the same whether its
+# exporter folded BN or wrote a linear layer as Gemm or as MatMul + Add.
+# ONNX Runtime makes both rewrites when it loads a model (its graph
+# optimizations "Conv BatchNorm Fusion" and "MatMul Add Fusion").
+INFERENCE_NO_FUSION = replace(NO_FUSION, name="no-fusion-after-load", conv_batchnorm=True, conv_bias=True)
 
 # Loggers that warn about a model while it is loaded and analysed: a failed
 # onnx.checker, symbolic dims taken as 1, uncosted nodes.
@@ -79,7 +88,8 @@ class Evaluation:
 
 
 def evaluate(model: Model, profile: HardwareProfile, fused: bool) -> Evaluation:
-    report = analyze_model(model, fusion=None if fused else NO_FUSION, hw=profile)
+    """Analyse ``model`` on ``profile`` with the device's fusion rules, or with INFERENCE_NO_FUSION."""
+    report = analyze_model(model, fusion=None if fused else INFERENCE_NO_FUSION, hw=profile)
     stages_of = kernel_stages(model, report.patterns, report.kernels)
     latency = {item.kernel_id: item.latency_s for item in report.latency.kernels}
     stages: dict[str, dict[str, float]] = {}

@@ -196,7 +196,8 @@ def render_diff(report: DiffReport, output_format: str = "table") -> str:
         parts.append(body)
         parts.append("")
     parts.append(
-        "Components sum to B - A. Architecture rows: the networks without SE and h-swish, every op its own kernel; "
+        "Components sum to B - A. Architecture rows: the networks without SE and h-swish, every op its own kernel "
+        "once BatchNormalization and bias adds are folded as at load time; "
         "fusion: what the device's fusion saves or fails to save on that difference (see docs/attribution.md)."
     )
     return "\n".join(parts) + "\n"
