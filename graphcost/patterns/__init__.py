@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 
 from graphcost.load import Model
-from graphcost.patterns.activations import match_hard_sigmoid, match_hard_swish, match_relu6, match_swish
+from graphcost.patterns.activations import match_hard_sigmoid, match_hard_swish, match_swish
 from graphcost.patterns.base import GraphView, NoMatch, PatternMatch, PatternRejection, PatternResult, Rejected
 from graphcost.patterns.inverted_residual import match_inverted_residual
 from graphcost.patterns.layers import CONV_OPS, MATRIX_OPS, match_layer
+from graphcost.patterns.relu6 import match_relu6
 from graphcost.patterns.squeeze_excite import match_squeeze_excite
 
 __all__ = ["PatternMatch", "PatternRejection", "PatternResult", "find_patterns"]
@@ -28,7 +29,7 @@ def _activation_matches(view: GraphView, order: list[str], result: PatternResult
         ("h_swish", ("HardSwish", "Mul", "Div"), lambda key: match_hard_swish(view, key), True),
         ("h_sigmoid", ("HardSigmoid", "Div", "Mul"), lambda key: match_hard_sigmoid(view, view.output(key)), True),
         ("swish", ("Mul",), lambda key: match_swish(view, key), False),
-        ("relu6", ("Clip", "Min"), lambda key: match_relu6(view, view.output(key)), False),
+        ("relu6", ("Clip", "Min", "Max", "Relu"), lambda key: match_relu6(view, view.output(key)), False),
     )
     for kind, anchors, matcher, report_rejections in passes:
         for key in order:

@@ -1,50 +1,22 @@
-"""ReLU6, h-sigmoid, h-swish and swish in the forms exporters write them.
+"""h-sigmoid, h-swish and swish in the forms exporters write them.
 
 h-sigmoid(x) = ReLU6(x + 3) / 6 and h-swish(x) = x * h-sigmoid(x)
 (Howard et al., "Searching for MobileNetV3", ICCV 2019, section 5.2).
 Exporters write them as the HardSigmoid / HardSwish ops, or spelled out
-with Add, Clip (or Min of Relu), Mul and Div, operands in either order.
+with Add, a ReLU6 in any form of ``relu6.py``, Mul and Div, operands in
+either order.
 Each matcher returns ``(x, nodes, form)`` where ``x`` is the activation's
 input, or raises Rejected with the reason a look-alike does not qualify.
 """
 
 from __future__ import annotations
 
-import math
 from itertools import permutations
 
 from graphcost.patterns.base import GraphView, NoMatch, Rejected, is_close
+from graphcost.patterns.relu6 import match_relu6
 
 ONE_SIXTH = 1.0 / 6.0
-
-
-def _clip_bounds(view: GraphView, key: str) -> tuple[float | None, float | None]:
-    if view.model.opset < 11:
-        return view.attr(key, "min"), view.attr(key, "max")
-    inputs = view.inputs(key)
-    low = view.scalar(inputs[1]) if len(inputs) > 1 and inputs[1] else None
-    high = view.scalar(inputs[2]) if len(inputs) > 2 and inputs[2] else None
-    return low, high
-
-
-def match_relu6(view: GraphView, tensor: str) -> tuple[str, list[str], str]:
-    """Match ``tensor`` = ReLU6(x) as Clip(x, 0, 6) or Min(Relu(x), 6)."""
-    key = view.producer(tensor)
-    op = view.op(key)
-    if op == "Clip":
-        low, high = _clip_bounds(view, key)
-        if low is None or (view.model.opset < 11 and low == -math.inf):
-            raise Rejected("Clip has no lower bound, so it is not ReLU6")
-        if not (is_close(low, 0.0) and is_close(high, 6.0)):
-            raise Rejected(f"Clip bounds ({low}, {high}) are not (0, 6)")
-        return view.inputs(key)[0], [key], "Clip(x, 0, 6)"
-    if op == "Min" and len(view.inputs(key)) == 2:
-        for relu_input, bound in permutations(view.inputs(key)):
-            relu = view.producer_of_op(relu_input, "Relu")
-            if relu is not None and is_close(view.scalar(bound), 6.0):
-                return view.inputs(relu)[0], [relu, key], "Min(Relu(x), 6)"
-        raise NoMatch("Min is not Min(Relu(x), 6)")
-    raise NoMatch(f"'{tensor}' is not made by Clip or Min")
 
 
 def _match_plus_three(view: GraphView, tensor: str) -> tuple[str, str]:

@@ -9,10 +9,11 @@ from conftest import parse_model
 from graphcost.patterns import find_patterns
 
 # Constants: three = 3, six = 6, sixth = 1/6 rounded as float32 prints it,
-# sixth7 = 0.1666667, zero = 0.
+# sixth7 = 0.1666667, zero = 0; six_1 and zero_1 are one-element tensors.
 CONSTANTS = (
     "float three = {3.0}, float six = {6.0}, float sixth = {0.16666667}, float sixth7 = {0.1666667}, "
-    "float zero = {0.0}, float[1,4,1,1] six_b = {6.0, 6.0, 6.0, 6.0}, float two = {2.0}"
+    "float zero = {0.0}, float[1,4,1,1] six_b = {6.0, 6.0, 6.0, 6.0}, float two = {2.0}, "
+    "float[1] six_1 = {6.0}, float[1] zero_1 = {0.0}"
 )
 
 
@@ -163,3 +164,59 @@ def test_swish_and_relu6():
     result = patterns_of("s = Sigmoid(x)\n w = Mul(s, x)\n y = Clip(w, zero, six)")
     assert len(result.of_kind("swish")) == 1
     assert len(result.of_kind("relu6")) == 1
+
+
+RELU6_FORMS = {
+    "Clip(x, 0, 6)": "y = Clip(x, zero, six)",
+    "Min(Relu(x), 6)": "r = Relu(x)\n y = Min(r, six)",
+    "Min(6, Relu(x))": "r = Relu(x)\n y = Min(six, r)",
+    "Min(Max(x, 0), 6)": "m = Max(x, zero)\n y = Min(m, six)",
+    "Min(6, Max(0, x))": "m = Max(zero, x)\n y = Min(six, m)",
+    "Max(Min(x, 6), 0)": "m = Min(x, six)\n y = Max(m, zero)",
+    "Max(0, Min(6, x))": "m = Min(six, x)\n y = Max(zero, m)",
+    "Relu(Min(x, 6))": "m = Min(x, six)\n y = Relu(m)",
+    "Min(Max) one-element tensors": "m = Max(x, zero_1)\n y = Min(m, six_1)",
+    "Max(Min) Constant nodes": """
+        k6 = Constant<value = float[1] {6.0}>()
+        k0 = Constant<value = float {0.0}>()
+        m = Min(k6, x)
+        y = Max(m, k0)
+    """,
+}
+
+
+@pytest.mark.parametrize("form", sorted(RELU6_FORMS))
+def test_relu6_forms(form):
+    result = patterns_of(RELU6_FORMS[form])
+    matches = result.of_kind("relu6")
+    assert len(matches) == 1
+    assert matches[0].input == "x"
+    assert matches[0].output == "y"
+    assert result.rejections == []
+
+
+def test_h_swish_min_max_relu6():
+    body = "a = Add(x, three)\n m = Max(a, zero)\n c = Min(m, six)\n p = Mul(x, c)\n y = Div(p, six)"
+    (match,) = patterns_of(body).of_kind("h_swish")
+    assert match.form == "x * Min(Max(x + 3, 0), 6) / 6"
+
+
+CONV_WEIGHTS = "float[4,4,1,1] w, float zero = {0.0}, float six = {6.0}"
+
+
+CONV_RELU6_BODIES = {
+    "Min(Max(c, 0), 6)": "c = Conv(x, w)\n m = Max(c, zero)\n y = Min(m, six)",
+    "Max(0, Min(6, c))": "c = Conv(x, w)\n m = Min(six, c)\n y = Max(zero, m)",
+}
+
+
+@pytest.mark.parametrize("form", sorted(CONV_RELU6_BODIES))
+def test_conv_min_max_relu6_one_kernel(form):
+    body = CONV_RELU6_BODIES[form]
+    proto = parse_model(f"g (float[1,4,5,5] x) => (float y) <{CONV_WEIGHTS}> {{ {body} }}")
+    report = graphcost.analyze(proto, hw="pixel1-cpu")
+    (block,) = report.patterns.of_kind("conv_block")
+    assert block.details["activation"] == "relu6"
+    # pixel1-cpu applies ReLU6 in the conv epilogue, so the three ops are one kernel.
+    (kernel,) = report.kernels.kernels
+    assert sorted(kernel.op_types) == ["Conv", "Max", "Min"]
