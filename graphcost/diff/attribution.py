@@ -43,8 +43,8 @@ ORIGINAL: frozenset[str] = frozenset()
 
 # Every op its own kernel, except for two rewrites of how a layer was exported.
 # A BatchNormalization is folded into the conv or FC before it, and a MatMul's
-# bias Add runs in the product, so a network costs the same whether its
-# exporter folded BN or wrote a linear layer as Gemm or as MatMul + Add.
+# bias Add runs in the product. So a network costs the same whether or not its
+# exporter folded BN, and whether it wrote a linear layer as Gemm or MatMul + Add.
 # ONNX Runtime makes both rewrites when it loads a model (its graph
 # optimizations "Conv BatchNorm Fusion" and "MatMul Add Fusion").
 INFERENCE_NO_FUSION = replace(NO_FUSION, name="no-fusion-after-load", conv_batchnorm=True, conv_bias=True)

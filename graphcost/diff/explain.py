@@ -6,10 +6,13 @@ import os
 
 from graphcost.diff.attribution import Attribution
 from graphcost.diff.compare import DiffReport, ModelSide
+from graphcost.diff.counterfactual import SWAPPED_ACTIVATIONS
 from graphcost.diff.magnitudes import format_count, format_duration
+from graphcost.results import AnalysisReport
 
 SE = "squeeze-excite blocks"
 ACTIVATIONS = "activations (h-swish/h-sigmoid vs ReLU)"
+LAYER_KINDS = ("conv_block", "fc_block")
 # A latency difference below this share of A's latency prints as a change of
 # 0.0%, so the two models count as equally fast. Components below this share
 # of the slower model are too small to name.
@@ -131,16 +134,73 @@ def _activation_sentence(report: DiffReport, a_name: str, b_name: str) -> list[s
     swish_counts = report.pattern_counts().get("h_swish", (0, 0))
     if swish_counts == (0, 0) and activation == 0:
         return []
-    fusion_share = activation - activation_unfused
-    if fusion_share >= 0:
-        fusion_clause = f"so {format_duration(fusion_share)} of their cost is fusion this device does not do for them"
-    else:
-        fusion_clause = f"so this device's fusion saves {format_duration(-fusion_share)} on them"
     return [
         f"h-swish and h-sigmoid ({swish_counts[0]} h-swish in {a_name}, {swish_counts[1]} in {b_name}) contribute "
         f"{format_duration(activation, signed=True)} against ReLU here. With every op as its own kernel they would "
-        f"contribute {format_duration(activation_unfused, signed=True)}, {fusion_clause}."
+        f"contribute {format_duration(activation_unfused, signed=True)}. "
+        + _activation_fusion_sentence(report, a_name, b_name)
     ]
+
+
+def _epilogue_counts(report: AnalysisReport) -> tuple[int, int, int]:
+    """Count the h-swish and h-sigmoid outside SE blocks: in all, fused into the conv or FC before them, and not fused.
+
+    An activation that follows no conv or FC is in the first count only,
+    because no device fuses it into a layer's epilogue.
+    """
+    in_se = {node for block in report.patterns.of_kind("squeeze_excite") for node in block.nodes}
+    total = sum(
+        1 for match in report.patterns.matches if match.kind in SWAPPED_ACTIVATIONS and not set(match.nodes) & in_se
+    )
+    kernel_of = {node: kernel.id for kernel in report.kernels.kernels for node in kernel.nodes}
+    fused = apart = 0
+    for match in report.patterns.matches:
+        if match.kind not in LAYER_KINDS or match.details.get("activation") not in SWAPPED_ACTIVATIONS:
+            continue
+        if set(match.nodes) & in_se:
+            continue
+        # The layer's first node is its conv or FC and its last node is the activation's.
+        if kernel_of.get(match.nodes[0]) == kernel_of.get(match.nodes[-1]):
+            fused += 1
+        else:
+            apart += 1
+    return total, fused, apart
+
+
+def _activation_fusion_sentence(report: DiffReport, a_name: str, b_name: str) -> str:
+    """Say what the device's fusion does with h-swish and h-sigmoid, from the kernels it runs them in.
+
+    The fused-minus-unfused share of the component is missing fusion only
+    if the device runs the activations apart from the conv before them but
+    would apply ReLU in the conv's epilogue. If the device fuses them, the
+    share is their arithmetic in compute-bound fused kernels, which a
+    memory-bound kernel of their own would hide.
+    """
+    latency = report.attributions["latency_s"]
+    share = latency.components[ACTIVATIONS] - latency.unfused_features[ACTIVATIONS]
+    total_a, fused_a, apart_a = _epilogue_counts(report.a.report)
+    total_b, fused_b, apart_b = _epilogue_counts(report.b.report)
+    total, fused, apart = total_a + total_b, fused_a + fused_b, apart_a + apart_b
+    change = f"This device's fusion changes their contribution by {format_duration(share, signed=True)}."
+    if fused == 0 and apart == 0:
+        return change
+    if apart == 0:
+        fused_ones = f"all {fused} of them" if fused == total else f"the {fused} of them that follow a conv"
+        return (
+            f"This device applies {fused_ones} in the epilogue of the conv before them, so what they add here is extra "
+            "arithmetic in those fused kernels, not missing fusion."
+        )
+    sides = f" ({apart_a} in {a_name}, {apart_b} in {b_name})" if total_a and total_b else ""
+    unfused = f"This device runs {apart} of them{sides} as kernels of their own instead of in the epilogue of the conv before them"
+    # The share is B - A. The model with more unfused activations pays for the missing fusion.
+    cost = 0.0
+    if apart_b > apart_a:
+        cost = share
+    elif apart_a > apart_b:
+        cost = -share
+    if cost > 0:
+        return f"{unfused}, so {format_duration(cost)} of their cost is fusion this device does not do for them."
+    return f"{unfused}. {change}"
 
 
 def _fusion_sentence(latency: Attribution, a_name: str, b_name: str) -> str:
