@@ -16,6 +16,7 @@ import networkx as nx
 
 from graphcost.load import Model
 from graphcost.report.html.charts import class_color
+from graphcost.report.render import kernel_status, kernel_uncosted_counts, unknown_group_fields
 from graphcost.results import AnalysisReport
 
 EXPORT_FORMATS = ("graphml", "dot")
@@ -114,13 +115,17 @@ def kernel_graph(report: AnalysisReport) -> nx.DiGraph:
     A latency field that is not a finite number is left out of the node's
     attributes, so GraphML and DOT never contain "inf". The arithmetic
     intensity of a kernel that moves no bytes is such a field: that kernel
-    has no ``arithmetic_intensity`` attribute.
+    has no ``arithmetic_intensity`` attribute. Each kernel has a ``status``
+    and ``uncosted_nodes``, and a value that its uncosted nodes make unknown
+    (null in the JSON report) is left out too.
     """
     if report.kernels is None:
         raise ValueError("the report has no kernels; build it with graphcost.analyze")
     latency = {item.kernel_id: item for item in report.latency.kernels} if report.latency is not None else {}
+    uncosted = kernel_uncosted_counts(report)
     exported = nx.DiGraph(**_graph_attributes(report, "kernel"))
     for index, kernel in enumerate(report.kernels.kernels):
+        unknown = unknown_group_fields(uncosted[kernel.id], len(kernel.nodes))
         attributes: dict[str, object] = {
             "index": index,
             "kernel_class": kernel.kernel_class,
@@ -128,20 +133,31 @@ def kernel_graph(report: AnalysisReport) -> nx.DiGraph:
             "op_types": json.dumps(kernel.op_types),
             "nodes": json.dumps(kernel.nodes),
             "node_count": len(kernel.nodes),
-            **{name: getattr(kernel, name) for name in _COST_FIELDS},
+            "status": kernel_status(uncosted[kernel.id]),
+            "uncosted_nodes": uncosted[kernel.id],
+            **{name: getattr(kernel, name) for name in _COST_FIELDS if name not in unknown},
             "bytes_moved": kernel.bytes_moved,
             "output_shapes": "; ".join(shape_text(shape) for shape in kernel.output_shapes),
         }
-        label = f"{kernel.id} {kernel.label or kernel.kernel_class}\n{attributes['output_shapes']}\n{kernel.macs / 1e6:,.2f} M MACs"
+        macs_text = _macs_label(kernel.macs, uncosted[kernel.id], len(kernel.nodes))
+        label = f"{kernel.id} {kernel.label or kernel.kernel_class}\n{attributes['output_shapes']}\n{macs_text}"
         if kernel.id in latency:
             item = latency[kernel.id]
-            attributes.update(_finite_values({name: getattr(item, name) for name in _LATENCY_FIELDS}))
-            label += f"\n{item.latency_s * 1e3:,.3f} ms, {item.bound}-bound"
+            fields = {name: getattr(item, name) for name in _LATENCY_FIELDS if name not in unknown}
+            attributes.update(_finite_values(fields))
+            label += f"\n{'>= ' if uncosted[kernel.id] else ''}{item.latency_s * 1e3:,.3f} ms, {item.bound}-bound"
         attributes["label"] = label
         exported.add_node(kernel.id, **attributes)
     for source, target, data in report.kernels.graph.edges(data=True):
         exported.add_edge(source, target, **_tensor_attributes(data["tensors"]))
     return exported
+
+
+def _macs_label(macs: int, uncosted: int, count: int) -> str:
+    """Return the MACs line of a kernel's label, for a kernel with ``uncosted`` of its ``count`` nodes uncosted."""
+    if uncosted == count:
+        return "MACs unknown"
+    return f"{'>= ' if uncosted else ''}{macs / 1e6:,.2f} M MACs"
 
 
 def _finite_values(attributes: dict[str, object]) -> dict[str, object]:

@@ -18,8 +18,8 @@ FORMATS = ("table", "json", "csv", "markdown", "html")
 GROUPINGS = ("node", "op-type", "kernel")
 
 # Table cells: NOT_COMPUTED where a value is unknown (the work of an uncosted
-# node, the FLOP/byte of a kernel that moves no bytes); LOWER_BOUND before a
-# sum that leaves out the work of uncosted nodes.
+# node, the FLOP/byte of a kernel that moves no bytes or has an uncosted node);
+# LOWER_BOUND before a sum that leaves out the work of uncosted nodes.
 NOT_COMPUTED = "-"
 LOWER_BOUND = ">= "
 
@@ -68,6 +68,8 @@ _CSV_KERNEL_FIELDS = [
     "kernel_class",
     "label",
     "nodes",
+    "status",
+    "uncosted_nodes",
     "output_shapes",
     "macs",
     "elementwise_ops",
@@ -97,6 +99,7 @@ _CSV_NODE_FIELDS = [
 _CSV_OP_TYPE_FIELDS = [
     "op_type",
     "node_count",
+    "uncosted_nodes",
     "macs",
     "elementwise_ops",
     "param_count",
@@ -136,6 +139,32 @@ def _uncosted_keys(report: AnalysisReport) -> set[str]:
     return {row.key for row in report.rows if row.status is CostStatus.UNCOSTED}
 
 
+def kernel_uncosted_counts(report: AnalysisReport) -> dict[str, int]:
+    """Return the number of uncosted nodes in each kernel, keyed by kernel id."""
+    uncosted = _uncosted_keys(report)
+    return {kernel.id: len(uncosted.intersection(kernel.nodes)) for kernel in report.kernels.kernels}
+
+
+def unknown_group_fields(uncosted: int, count: int) -> frozenset[str]:
+    """Return the CSV and JSON fields of a kernel or op type that are unknown because ``uncosted`` of its ``count`` nodes are.
+
+    These are the cells a table shows as NOT_COMPUTED. With every node
+    uncosted, the work and compute time are unknown. With any, so is the
+    FLOP/byte, which divides a partial work sum by partial bytes. The other
+    sums stay as lower bounds.
+    """
+    if uncosted == 0:
+        return frozenset()
+    if uncosted == count:
+        return frozenset({"macs", "elementwise_ops", "compute_s", "arithmetic_intensity"})
+    return frozenset({"arithmetic_intensity"})
+
+
+def kernel_status(uncosted: int) -> str:
+    """Return a kernel's status: 'uncosted' when it has an uncosted node, whose work it leaves out, else 'costed'."""
+    return CostStatus.UNCOSTED.value if uncosted else CostStatus.COSTED.value
+
+
 def _work_cell(text: str, uncosted: int, count: int) -> str:
     """Return a MACs or element-wise cell of a row that sums ``count`` nodes, ``uncosted`` of them uncosted."""
     if uncosted == 0:
@@ -143,6 +172,10 @@ def _work_cell(text: str, uncosted: int, count: int) -> str:
     if uncosted == count:
         return NOT_COMPUTED
     return LOWER_BOUND + text
+
+
+def _uncosted_by_op_type(report: AnalysisReport) -> Counter[str]:
+    return Counter(row.op_type for row in report.rows if row.status is CostStatus.UNCOSTED)
 
 
 def _share_cell(text: str, uncosted: int, count: int) -> str:
@@ -189,17 +222,17 @@ def _latency_cells(report: AnalysisReport) -> dict[str, list[str]]:
     """Return the latency columns of each kernel row, keyed by kernel id.
 
     The latency of a kernel with an uncosted node leaves out that node's
-    unknown work, so it is marked as a lower bound.
+    unknown work, so it is marked as a lower bound, and its FLOP/byte is
+    unknown.
     """
     latency = report.latency
-    uncosted = _uncosted_keys(report)
-    partial = {kernel.id for kernel in report.kernels.kernels if uncosted.intersection(kernel.nodes)}
+    uncosted = kernel_uncosted_counts(report)
     return {
         item.kernel_id: [
-            (LOWER_BOUND if item.kernel_id in partial else "") + f"{item.latency_s * 1e3:.3f}",
+            (LOWER_BOUND if uncosted[item.kernel_id] else "") + f"{item.latency_s * 1e3:.3f}",
             _share_float(item.latency_s, latency.total_s),
             item.bound + (f" ({item.device})" if item.device != latency.profile else ""),
-            _intensity_cell(item.arithmetic_intensity),
+            NOT_COMPUTED if uncosted[item.kernel_id] else _intensity_cell(item.arithmetic_intensity),
         ]
         for item in latency.kernels
     }
@@ -306,7 +339,7 @@ def _node_table(report: AnalysisReport, top: int | None) -> tuple[list[str], lis
 
 def _op_type_table(report: AnalysisReport, top: int | None) -> tuple[list[str], list[list[str]]]:
     totals = report.totals
-    uncosted_by_op_type = Counter(row.op_type for row in report.rows if row.status is CostStatus.UNCOSTED)
+    uncosted_by_op_type = _uncosted_by_op_type(report)
     rows = []
     for op_type, sums in select_op_types(report, top):
         uncosted = uncosted_by_op_type[op_type]
@@ -381,7 +414,8 @@ def _uncosted_lines(report: AnalysisReport) -> list[str]:
         return ["uncosted: none"]
     lines.append(
         "uncosted nodes: bytes counted for tensors of known shape, work unknown, so the MACs, element-wise ops "
-        f"and latency totals are lower bounds ('{LOWER_BOUND.strip()}' in the table, '{NOT_COMPUTED}' for unknown work)"
+        f"and latency totals ('{LOWER_BOUND.strip()}' in the table, '{NOT_COMPUTED}' for unknown work) and the bytes "
+        "moved are lower bounds"
     )
     return lines
 
@@ -397,7 +431,7 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
         "outputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.outputs),
         f"MACs: {at_least}{totals.macs:,} ({totals.macs / 1e6:,.2f} M); element-wise ops: {at_least}{totals.elementwise_ops:,}",
         f"params: {totals.param_count:,} ({_size(totals.weight_storage_bytes)} stored)",
-        f"bytes moved: {totals.bytes_moved:,} (read {totals.read_bytes:,}, weights {totals.weight_bytes:,}, "
+        f"bytes moved: {at_least}{totals.bytes_moved:,} (read {totals.read_bytes:,}, weights {totals.weight_bytes:,}, "
         f"write {totals.write_bytes:,})",
         f"nodes: {counts.get('costed', 0)} costed, {counts.get('free', 0)} free, {counts.get('uncosted', 0)} uncosted",
     ]
@@ -422,7 +456,7 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
         kernels = report.kernels
         kernel_bytes = sum(kernel.bytes_moved for kernel in kernels.kernels)
         lines.append(
-            f"kernels ({kernels.rules.name} fusion rules): {len(kernels.kernels)}, moving {kernel_bytes:,} bytes; "
+            f"kernels ({kernels.rules.name} fusion rules): {len(kernels.kernels)}, moving {at_least}{kernel_bytes:,} bytes; "
             f"{len(kernels.unfused)} patterns not fused (see --group-by kernel or JSON)"
         )
     if report.latency is not None:
@@ -502,19 +536,27 @@ def _csv_text(report: AnalysisReport, group_by: str, top: int | None) -> str:
             latency = {item.kernel_id: item.to_dict() for item in report.latency.kernels}
         writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
+        uncosted = kernel_uncosted_counts(report)
         for kernel in select_kernels(report, top):
             data = {**kernel.to_dict(), **latency.get(kernel.id, {})}
             data["nodes"] = " ".join(kernel.nodes)
             data["output_shapes"] = _shape_text(kernel.output_shapes)
-            # An empty cell, not "inf", for the intensity of a kernel that moves no bytes.
-            writer.writerow({field: "" if finite_floats(data[field]) is None else data[field] for field in fields})
+            data["status"] = kernel_status(uncosted[kernel.id])
+            data["uncosted_nodes"] = uncosted[kernel.id]
+            unknown = unknown_group_fields(uncosted[kernel.id], len(kernel.nodes))
+            # Empty cells for unknown values, and for the infinite intensity of a kernel that moves no bytes.
+            writer.writerow(
+                {field: "" if field in unknown or finite_floats(data[field]) is None else data[field] for field in fields}
+            )
         return buffer.getvalue()
     if group_by == "op-type":
         writer = csv.DictWriter(buffer, fieldnames=_CSV_OP_TYPE_FIELDS, lineterminator="\n")
         writer.writeheader()
+        uncosted_by_op_type = _uncosted_by_op_type(report)
         for op_type, sums in select_op_types(report, top):
-            data = sums.to_dict()
-            writer.writerow({"op_type": op_type, **{field: data[field] for field in _CSV_OP_TYPE_FIELDS[1:]}})
+            data = {"op_type": op_type, **sums.to_dict(), "uncosted_nodes": uncosted_by_op_type[op_type]}
+            unknown = unknown_group_fields(uncosted_by_op_type[op_type], sums.node_count)
+            writer.writerow({field: "" if field in unknown else data[field] for field in _CSV_OP_TYPE_FIELDS})
         return buffer.getvalue()
     writer = csv.DictWriter(buffer, fieldnames=_CSV_NODE_FIELDS, lineterminator="\n")
     writer.writeheader()
@@ -556,8 +598,34 @@ def totals_are_lower_bounds(report: AnalysisReport) -> bool:
 
 
 def report_data(report: AnalysisReport) -> dict:
-    """Return the JSON report, ``report.to_dict()``."""
-    return report.to_dict()
+    """Return the JSON report: ``report.to_dict()`` with the uncosted nodes of each kernel and op type marked.
+
+    Each kernel and op type gets ``uncosted_nodes``, and each kernel a
+    ``status``. A value that is unknown because of uncosted nodes (a '-'
+    in the table) is null, in the kernel and in its latency entry.
+    """
+    data = report.to_dict()
+    uncosted_by_op_type = _uncosted_by_op_type(report)
+    for op_type, sums in data["by_op_type"].items():
+        sums["uncosted_nodes"] = uncosted_by_op_type[op_type]
+        _set_unknown_to_null(sums, unknown_group_fields(uncosted_by_op_type[op_type], sums["node_count"]))
+    if report.kernels is None:
+        return data
+    uncosted = kernel_uncosted_counts(report)
+    unknown = {kernel.id: unknown_group_fields(uncosted[kernel.id], len(kernel.nodes)) for kernel in report.kernels.kernels}
+    for kernel in data["kernels"]["kernels"]:
+        kernel["status"] = kernel_status(uncosted[kernel["id"]])
+        kernel["uncosted_nodes"] = uncosted[kernel["id"]]
+        _set_unknown_to_null(kernel, unknown[kernel["id"]])
+    if data["latency"] is not None:
+        for item in data["latency"]["kernels"]:
+            _set_unknown_to_null(item, unknown[item["kernel_id"]])
+    return data
+
+
+def _set_unknown_to_null(data: dict, unknown: frozenset[str]) -> None:
+    for field in unknown & data.keys():
+        data[field] = None
 
 
 def render(report: AnalysisReport, output_format: str = "table", group_by: str = "node", top: int | None = None) -> str:

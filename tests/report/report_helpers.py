@@ -121,6 +121,28 @@ def conv_relu_model() -> onnx.ModelProto:
     return model
 
 
+def partial_kernel_model() -> onnx.ModelProto:
+    """Return a custom op beside a Conv whose residual Add reads the custom op's output of unknown shape.
+
+    On pixel-npu the Conv and the Add run as one kernel in which the Conv is
+    costed and the Add is not.
+    """
+    nodes = [
+        helper.make_node("Fancy", ["x"], ["fancy_out"], name="fancy", domain="com.example"),
+        helper.make_node("Conv", ["x", "w"], ["conv_out"], name="conv", kernel_shape=[1, 1]),
+        helper.make_node("Add", ["conv_out", "fancy_out"], ["y"], name="add"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "partial_kernel",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [helper.make_tensor("w", TensorProto.FLOAT, [8, 8, 1, 1], [0.5] * 64)],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
+    return helper.make_model(graph, ir_version=8, opset_imports=opsets)
+
+
 def if_body_model() -> onnx.ModelProto:
     """Return a model whose only node is an If with a custom op in its then branch."""
     then_branch = helper.make_graph(

@@ -18,6 +18,7 @@ from report_helpers import (
     MOBILENET_V2,
     SSDLITE,
     hostile_model,
+    partial_kernel_model,
     run_cli,
 )
 
@@ -161,6 +162,24 @@ def test_kernel_graph_graphml_with_latency(tmp_path):
         assert data["latency_s"] == item.latency_s
         assert data["bound"] == item.bound
         assert json.loads(data["nodes"]) == kernel.nodes
+
+
+def test_kernel_graph_marks_uncosted_kernels(tmp_path):
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    ids = {kernel.nodes[0]: kernel.id for kernel in report.kernels.kernels}
+
+    graph = read_graphml(graphml_text(kernel_graph(report)), tmp_path)
+
+    fancy, partial = graph.nodes[ids["fancy"]], graph.nodes[ids["conv"]]
+    assert fancy["status"] == "uncosted"
+    assert fancy["uncosted_nodes"] == 1
+    for name in ("macs", "elementwise_ops", "compute_s", "arithmetic_intensity"):
+        assert name not in fancy, f"{name} of an uncosted kernel is unknown"
+    assert "MACs unknown" in fancy["label"]
+    assert partial["status"] == "uncosted"
+    assert partial["macs"] == report.kernels.kernels[1].macs
+    assert "arithmetic_intensity" not in partial
+    assert ">= " in partial["label"]
 
 
 def test_graphml_keeps_value_types(tmp_path):

@@ -11,9 +11,11 @@ import re
 import networkx as nx
 import onnx
 import pytest
+from onnx import TensorProto, helper
 
 import graphcost
 from conftest import run_cli
+from graphcost.report import render
 from graphcost.report.render import finite_floats, strict_json_text
 from report_helpers import conv_relu_model, custom_op_model, parse_page
 
@@ -58,8 +60,9 @@ def test_analyze_json_strict(paths, capsys, group_by):
 
     assert result.status == 0, result.stderr
     data = strict_loads(result.stdout)
-    intensities = [kernel["arithmetic_intensity"] for kernel in data["latency"]["kernels"]]
-    assert intensities.count(None) == 1
+    report = graphcost.analyze(custom_op_model(), hw=PROFILE)
+    intensities = {item["kernel_id"]: item["arithmetic_intensity"] for item in data["latency"]["kernels"]}
+    assert intensities[zero_byte_kernel(report)] is None
     assert "Infinity" not in result.stdout
 
 
@@ -126,8 +129,37 @@ def test_export_omits_infinite_intensity(paths, tmp_path, capsys, suffix):
         kernel_id = zero_byte_kernel(graphcost.analyze(custom_op_model(), hw=PROFILE))
         assert "arithmetic_intensity" not in graph.nodes[kernel_id]
         assert "latency_s" in graph.nodes[kernel_id]
-        others = [data for node, data in graph.nodes(data=True) if node != kernel_id]
-        assert all("arithmetic_intensity" in data for data in others)
+        costed = [data for data in graph.nodes.values() if data["status"] == "costed"]
+        assert costed, "the model has costed kernels"
+        assert all("arithmetic_intensity" in data for data in costed)
+
+
+def empty_tensor_model() -> onnx.ModelProto:
+    """Return a Relu over a 1x0 tensor: a costed kernel with no work that moves no bytes."""
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu")],
+        "empty_tensor",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 0])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 0])],
+    )
+    return helper.make_model(graph, ir_version=8, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_costed_zero_byte_kernel_intensity():
+    # The custom-op model's zero-byte kernel is uncosted, which alone blanks its intensity. This one is costed.
+    report = graphcost.analyze(empty_tensor_model(), hw=PROFILE)
+    (item,) = report.latency.kernels
+    assert report.rows[0].status.value == "costed"
+    assert math.isinf(item.arithmetic_intensity)
+
+    (json_item,) = strict_loads(render(report, "json"))["latency"]["kernels"]
+    (csv_row,) = csv.DictReader(io.StringIO(render(report, "csv", "kernel")))
+    table_row = render(report, "table", "kernel").splitlines()[2]
+
+    assert json_item["arithmetic_intensity"] is None
+    assert csv_row["arithmetic_intensity"] == ""
+    assert csv_row["status"] == "costed"
+    assert table_row.split()[-1] == "-"
 
 
 def test_finite_floats_nested():

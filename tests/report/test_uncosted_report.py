@@ -12,7 +12,15 @@ import pytest
 import graphcost
 from conftest import run_cli
 from graphcost.report import render
-from report_helpers import CONV_MACS, RELU_OPS, conv_relu_model, custom_op_model, if_body_model, parse_page
+from report_helpers import (
+    CONV_MACS,
+    RELU_OPS,
+    conv_relu_model,
+    custom_op_model,
+    if_body_model,
+    parse_page,
+    partial_kernel_model,
+)
 
 
 @pytest.fixture
@@ -159,3 +167,128 @@ def test_api_dict_states_lower_bounds(model, expected):
 
     assert report.totals_are_lower_bounds is expected
     assert report.to_dict()["totals_are_lower_bounds"] is expected
+
+
+def kernel_ids(report) -> dict[str, str]:
+    """Return the id of each kernel of ``report``, keyed by its first node."""
+    return {kernel.nodes[0]: kernel.id for kernel in report.kernels.kernels}
+
+
+def csv_rows(text: str, column: str) -> dict[str, dict[str, str]]:
+    return {row[column]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_kernel_csv_marks_uncosted_kernels():
+    report = graphcost.analyze(custom_op_model(), hw="pixel-npu")
+    ids = kernel_ids(report)
+
+    rows = csv_rows(render(report, "csv", "kernel"), "id")
+
+    costed, fancy = rows[ids["conv"]], rows[ids["fancy"]]
+    assert costed["status"] == "costed"
+    assert costed["uncosted_nodes"] == "0"
+    assert costed["macs"] == str(CONV_MACS)
+    assert costed["arithmetic_intensity"] != ""
+    assert fancy["status"] == "uncosted"
+    assert fancy["uncosted_nodes"] == "1"
+    for field in ("macs", "elementwise_ops", "compute_s", "arithmetic_intensity"):
+        assert fancy[field] == "", f"{field} of an uncosted kernel is unknown, not {fancy[field]!r}"
+    assert fancy["latency_s"] != "", "the latency of the bytes and overhead is still a lower bound"
+
+
+def test_kernel_csv_keeps_partial_sums():
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    ids = kernel_ids(report)
+
+    row = csv_rows(render(report, "csv", "kernel"), "id")[ids["conv"]]
+
+    assert row["nodes"] == "conv add"
+    assert row["status"] == "uncosted"
+    assert row["uncosted_nodes"] == "1"
+    assert row["macs"] == str(CONV_MACS), "a lower bound, as '>=' in the table"
+    assert row["compute_s"] != ""
+    assert row["arithmetic_intensity"] == ""
+
+
+def test_kernel_table_hides_uncosted_intensity():
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    rows = table_rows(render(report, "table", "kernel"))
+
+    for kernel_id in kernel_ids(report).values():
+        assert rows[kernel_id][-1] == "-", rows[kernel_id]
+
+
+def test_kernel_json_marks_uncosted_kernels():
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    ids = kernel_ids(report)
+
+    data = json.loads(render(report, "json"))
+
+    kernels = {kernel["id"]: kernel for kernel in data["kernels"]["kernels"]}
+    latency = {item["kernel_id"]: item for item in data["latency"]["kernels"]}
+    fancy, partial = kernels[ids["fancy"]], kernels[ids["conv"]]
+    assert fancy["status"] == "uncosted"
+    assert fancy["uncosted_nodes"] == 1
+    assert fancy["macs"] is None
+    assert fancy["elementwise_ops"] is None
+    assert latency[ids["fancy"]]["compute_s"] is None
+    assert latency[ids["fancy"]]["arithmetic_intensity"] is None
+    assert partial["status"] == "uncosted"
+    assert partial["uncosted_nodes"] == 1
+    assert partial["macs"] == CONV_MACS
+    assert latency[ids["conv"]]["arithmetic_intensity"] is None
+
+
+def test_kernel_json_costed_kernel_unchanged():
+    report = graphcost.analyze(conv_relu_model(), hw="pixel-npu")
+    data = json.loads(render(report, "json"))
+
+    (kernel,) = data["kernels"]["kernels"]
+    (item,) = data["latency"]["kernels"]
+
+    assert kernel["status"] == "costed"
+    assert kernel["uncosted_nodes"] == 0
+    assert kernel["macs"] == CONV_MACS
+    assert item["arithmetic_intensity"] == report.latency.kernels[0].arithmetic_intensity
+
+
+def test_op_type_csv_counts_uncosted_nodes():
+    report = graphcost.analyze(custom_op_model())
+
+    rows = csv_rows(render(report, "csv", "op-type"), "op_type")
+
+    assert rows["Conv"]["uncosted_nodes"] == "0"
+    assert rows["Conv"]["macs"] == str(CONV_MACS)
+    assert rows["Relu"]["node_count"] == "2"
+    assert rows["Relu"]["uncosted_nodes"] == "1"
+    assert rows["Relu"]["elementwise_ops"] == str(RELU_OPS), "a lower bound, as '>=' in the table"
+    assert rows["Fancy"]["uncosted_nodes"] == "1"
+    assert rows["Fancy"]["macs"] == ""
+    assert rows["Fancy"]["elementwise_ops"] == ""
+
+
+def test_op_type_json_counts_uncosted_nodes():
+    data = json.loads(render(graphcost.analyze(custom_op_model()), "json"))
+
+    assert data["by_op_type"]["Conv"]["uncosted_nodes"] == 0
+    assert data["by_op_type"]["Relu"]["uncosted_nodes"] == 1
+    assert data["by_op_type"]["Relu"]["elementwise_ops"] == RELU_OPS
+    assert data["by_op_type"]["Fancy"]["uncosted_nodes"] == 1
+    assert data["by_op_type"]["Fancy"]["macs"] is None
+
+
+def test_summary_bytes_lower_bound():
+    report = graphcost.analyze(custom_op_model(), hw="pixel-npu")
+    lines = summary_lines(render(report, "table"))
+    kernel_bytes = sum(kernel.bytes_moved for kernel in report.kernels.kernels)
+
+    assert f"bytes moved: at least {report.totals.bytes_moved:,} " in "\n".join(lines)
+    assert f"moving at least {kernel_bytes:,} bytes" in "\n".join(lines)
+
+
+def test_summary_bytes_exact_without_uncosted():
+    report = graphcost.analyze(conv_relu_model(), hw="pixel-npu")
+    text = "\n".join(summary_lines(render(report, "table")))
+
+    assert f"bytes moved: {report.totals.bytes_moved:,} " in text
+    assert "at least" not in text
