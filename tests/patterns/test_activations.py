@@ -9,7 +9,7 @@ from conftest import parse_model
 from graphcost.patterns import find_patterns
 
 # Constants: three = 3, six = 6, sixth = 1/6 rounded as float32 prints it,
-# sixth7 = 0.1666667, zero = 0; six_1 and zero_1 are one-element tensors.
+# sixth7 = 0.1666667, zero = 0. six_1 and zero_1 are one-element tensors.
 CONSTANTS = (
     "float three = {3.0}, float six = {6.0}, float sixth = {0.16666667}, float sixth7 = {0.1666667}, "
     "float zero = {0.0}, float[1,4,1,1] six_b = {6.0, 6.0, 6.0, 6.0}, float two = {2.0}, "
@@ -42,6 +42,14 @@ H_SWISH_FORMS = {
     "x * (Clip * (1/6))": "a = Add(x, three)\n c = Clip(a, zero, six)\n d = Mul(sixth, c)\n y = Mul(d, x)",
     "Min(Relu(x + 3), 6)": "a = Add(x, three)\n r = Relu(a)\n c = Min(r, six)\n m = Mul(x, c)\n y = Div(m, six)",
     "broadcast 6": "a = Add(x, three)\n c = Clip(a, zero, six)\n m = Mul(x, c)\n y = Div(m, six_b)",
+    "(x / 6) * Clip(x + 3, 0, 6)": "a = Add(x, three)\n c = Clip(a, zero, six)\n d = Div(x, six)\n y = Mul(d, c)",
+    "Clip(x + 3, 0, 6) * (x / 6)": "a = Add(x, three)\n c = Clip(a, zero, six)\n d = Div(x, six_1)\n y = Mul(c, d)",
+    "(x * (1/6)) * Clip": "a = Add(x, three)\n c = Clip(a, zero, six)\n d = Mul(x, sixth)\n y = Mul(d, c)",
+    "Clip * ((1/6) * x)": "a = Add(three, x)\n c = Clip(a, zero, six)\n d = Mul(sixth7, x)\n y = Mul(c, d)",
+    "(x / 6) * Min(Max(x + 3, 0), 6)": (
+        "a = Add(x, three)\n m = Max(a, zero)\n c = Min(m, six)\n d = Div(x, six)\n y = Mul(d, c)"
+    ),
+    "x * (Clip / 6) one-element 6": "a = Add(x, three)\n c = Clip(a, zero, six)\n d = Div(c, six_1)\n y = Mul(x, d)",
 }
 
 
@@ -83,6 +91,7 @@ H_SIGMOID_FORMS = {
     "Clip(x + 3) / 6": "a = Add(x, three)\n c = Clip(a, zero, six)\n y = Div(c, six)",
     "Clip(x + 3) * (1/6)": "a = Add(x, three)\n c = Clip(a, zero, six)\n y = Mul(c, sixth)",
     "(1/6) * Clip(3 + x)": "a = Add(three, x)\n c = Clip(a, zero, six)\n y = Mul(sixth7, c)",
+    "Max(Min(x + 3, 6), 0) / 6": "a = Add(x, three)\n m = Min(a, six)\n c = Max(m, zero)\n y = Div(c, six_1)",
 }
 
 
@@ -91,6 +100,32 @@ def test_h_sigmoid_forms(form):
     result = patterns_of(H_SIGMOID_FORMS[form])
     assert len(result.of_kind("h_sigmoid")) == 1
     assert result.of_kind("h_swish") == []
+
+
+def test_h_sigmoid_six_divided_by_clip():
+    # 6 / Clip(x + 3, 0, 6) divides the constant, so it is not h-sigmoid.
+    result = patterns_of("a = Add(x, three)\n c = Clip(a, zero, six)\n y = Div(six, c)")
+    assert result.of_kind("h_sigmoid") == []
+    assert len(result.of_kind("relu6")) == 1
+
+
+def test_h_swish_six_divided_by_x():
+    # (6 / x) * Clip(x + 3, 0, 6) divides the constant by x, so it is not h-swish.
+    result = patterns_of("a = Add(x, three)\n c = Clip(a, zero, six)\n d = Div(six, x)\n y = Mul(d, c)")
+    assert result.of_kind("h_swish") == []
+
+
+def test_h_swish_scaled_x_in_conv_block():
+    # The conv output feeds both the scale and the Add, and both belong to the h-swish.
+    body = "c = Conv(x, w)\n a = Add(c, three)\n r = Clip(a, zero, six)\n d = Div(c, six)\n y = Mul(d, r)"
+    weights = f"{CONV_WEIGHTS}, float three = {{3.0}}"
+    model = graphcost.load(parse_model(f"g (float[1,4,5,5] x) => (float y) <{weights}> {{ {body} }}"))
+    result = find_patterns(model)
+    (h_swish,) = result.of_kind("h_swish")
+    assert h_swish.form == "(x / 6) * Clip(x + 3, 0, 6)"
+    (block,) = result.of_kind("conv_block")
+    assert block.details["activation"] == "h_swish"
+    assert block.output == "y"
 
 
 LOOK_ALIKES = {
