@@ -16,6 +16,7 @@ from graphcost.cli.common import add_common_options, check_writable, positive_in
 from graphcost.errors import GraphcostError
 from graphcost.hardware import load_profile
 from graphcost.hardware.writer import profile_to_toml
+from graphcost.report.render import count_text
 
 
 DEFAULT_BASE = "x86-avx2-cpu"
@@ -85,7 +86,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         calibration, match = calibrate_from_trace(base, name, command, args.from_trace, args.model, args.input_shape)
         print(
             f"matched {match.matched_s * 1e3:.3f} ms of the trace to kernels; {match.unmatched_s * 1e3:.3f} ms in "
-            f"{len(match.unmatched_names)} trace nodes matched none"
+            f"{count_text(len(match.unmatched_names), 'trace node')} matched none"
         )
     else:
         progress = _progress if sys.stderr.isatty() and not args.quiet else None

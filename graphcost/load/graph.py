@@ -218,7 +218,8 @@ def build_model(proto: onnx.ModelProto, source: str, input_shapes=None, path: st
         working_proto=work,
     )
     if dead_nodes:
-        logger.info("%s: %d dead nodes (no path to a graph output) are left out of totals", source, len(dead_nodes))
+        noun = "node" if len(dead_nodes) == 1 else "nodes"
+        logger.info("%s: left %d dead %s (no path to a graph output) out of totals", source, len(dead_nodes), noun)
     return model
 
 

@@ -150,9 +150,10 @@ def apply_input_shapes(
         if name in shapes:
             dims = shapes[name]
             if tensor_type.HasField("shape") and len(tensor_type.shape.dim) != len(dims):
+                declared = len(tensor_type.shape.dim)
                 raise InputShapeError(
-                    f"{source}: --input-shape gives input '{name}' {len(dims)} dims, but the model "
-                    f"declares {len(tensor_type.shape.dim)}; give {len(tensor_type.shape.dim)} dims"
+                    f"{source}: --input-shape gives input '{name}' {len(dims)} {'dim' if len(dims) == 1 else 'dims'}, "
+                    f"but the model declares {declared}; give {declared} {'dim' if declared == 1 else 'dims'}"
                 )
             tensor_type.shape.Clear()
             for dim in dims:

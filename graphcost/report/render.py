@@ -110,6 +110,14 @@ _CSV_OP_TYPE_FIELDS = [
 ]
 
 
+def count_text(count: int, noun: str, plural: str | None = None) -> str:
+    """Return ``count`` and ``noun`` in the number that fits, e.g. '1 kernel' and '3 kernels'.
+
+    ``plural`` defaults to ``noun`` + 's'.
+    """
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def _millions(value: int) -> str:
     return f"{value / 1e6:,.3f}"
 
@@ -281,7 +289,7 @@ def _kernel_cost_table(report: AnalysisReport, top: int | None) -> tuple[list[st
     rows.append(
         [
             "total",
-            f"{len(kernels)} kernels",
+            count_text(len(kernels), "kernel"),
             "",
             "",
             _total_cell(_millions(total_macs), report),
@@ -331,7 +339,7 @@ def _node_table(report: AnalysisReport, top: int | None) -> tuple[list[str], lis
             _kilobytes(totals.read_bytes),
             _kilobytes(totals.weight_bytes),
             _kilobytes(totals.write_bytes),
-            f"{totals.node_count} nodes",
+            count_text(totals.node_count, "node"),
         ]
     )
     return _NODE_HEADERS, rows
@@ -457,7 +465,7 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
         kernel_bytes = sum(kernel.bytes_moved for kernel in kernels.kernels)
         lines.append(
             f"kernels ({kernels.rules.name} fusion rules): {len(kernels.kernels)}, moving {at_least}{kernel_bytes:,} bytes; "
-            f"{len(kernels.unfused)} patterns not fused (see --group-by kernel or JSON)"
+            f"{count_text(len(kernels.unfused), 'pattern')} not fused (see --group-by kernel or JSON)"
         )
     if report.latency is not None:
         lines.extend(_latency_lines(report))
@@ -476,13 +484,15 @@ def _latency_lines(report: AnalysisReport) -> list[str]:
     by_class = ", ".join(f"{name} {seconds * 1e3:.2f}" for name, seconds in latency.by_class.items())
     at_least = "at least " if totals_are_lower_bounds(report) else ""
     lines = [
-        f"latency on {latency.profile}: {at_least}{latency.total_s * 1e3:.2f} ms over {len(latency.kernels)} kernels ({bound_text})",
+        f"latency on {latency.profile}: {at_least}{latency.total_s * 1e3:.2f} ms over {count_text(len(latency.kernels), 'kernel')} ({bound_text})",
         f"latency by kernel class (ms): {by_class}",
     ]
     if latency.fallback_kernels:
         fallback = report.hardware.npu.fallback
         listed = ", ".join(latency.fallback_kernels[:10]) + (" ..." if len(latency.fallback_kernels) > 10 else "")
-        lines.append(f"{len(latency.fallback_kernels)} kernels fall back to {fallback}: {listed}")
+        count = len(latency.fallback_kernels)
+        verb = "falls" if count == 1 else "fall"
+        lines.append(f"{count_text(count, 'kernel')} {verb} back to {fallback}: {listed}")
     return lines
 
 

@@ -364,3 +364,25 @@ def test_garbage_collector_state_restored():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("dead_count, expected", [(1, "left 1 dead node ("), (2, "left 2 dead nodes (")])
+def test_dead_node_log_counts(caplog, dead_count, expected):
+    dead = "\n".join(f"  d{index} = Relu(x)" for index in range(dead_count))
+    proto = parse_model(f"g (float[1,8] x) => (float[1,8] y) {{\n  y = Relu(x)\n{dead}\n}}")
+
+    with caplog.at_level("INFO", logger="graphcost.load.graph"):
+        graphcost.load(proto)
+
+    assert expected in caplog.text
+
+
+@pytest.mark.parametrize(
+    "input_shape, expected",
+    [((4,), "gives input 'x' 1 dim, but the model declares 2; give 2 dims"), ((1, 2, 4), "gives input 'x' 3 dims")],
+)
+def test_input_rank_message_counts(input_shape, expected):
+    with pytest.raises(graphcost.errors.InputShapeError) as error:
+        graphcost.load(parse_model("g (float[1,8] x) => (float[1,8] y) { y = Relu(x) }"), input_shapes={"x": input_shape})
+
+    assert expected in str(error.value)
