@@ -17,15 +17,29 @@ LAYER_KINDS = ("conv_block", "fc_block")
 # 0.0%, so the two models count as equally fast. Components below this share
 # of the slower model are too small to name.
 SAME_LATENCY_SHARE = 5e-4
+# A latency below this share of the slower model's, or below NOISE_SECONDS,
+# is rounding error of sums of kernel latencies. It reads as zero, as in the
+# diff table's three decimals of a millisecond, and no sentence names its cause.
+NOISE_SHARE = 1e-9
+NOISE_SECONDS = 1e-9
 
 
 def _name(source: str) -> str:
     return os.path.splitext(os.path.basename(source))[0]
 
 
+def _noise(value: float, latency: Attribution) -> bool:
+    return abs(value) < max(NOISE_SHARE * max(latency.a_total, latency.b_total), NOISE_SECONDS)
+
+
+def _denoised(value: float, latency: Attribution) -> float:
+    """Return ``value``, or 0.0 where it is rounding error."""
+    return 0.0 if _noise(value, latency) else value
+
+
 def _same_latency(latency: Attribution) -> bool:
     if not latency.a_total:
-        return latency.delta == 0
+        return _noise(latency.delta, latency)
     return abs(latency.delta) < SAME_LATENCY_SHARE * latency.a_total
 
 
@@ -64,7 +78,7 @@ def _headline(report: DiffReport, a_name: str, b_name: str, no_difference: bool)
     latency, macs = report.attributions["latency_s"], report.attributions["macs"]
     device = f"On {report.profile}, "
     if _same_latency(latency) and macs.delta == 0:
-        if latency.delta == 0:
+        if _noise(latency.delta, latency):
             times = f"both take {format_duration(latency.a_total)}"
         else:
             times = f"take {format_duration(latency.b_total)} and {format_duration(latency.a_total)}, the same within 0.05%,"
@@ -103,7 +117,7 @@ def _uncosted_sentence(side: ModelSide, name: str) -> list[str]:
 
 def _architecture_sentence(latency: Attribution) -> str:
     architecture = {name: value for name, value in latency.components.items() if name not in (SE, ACTIVATIONS, "fusion")}
-    total_architecture = sum(architecture.values())
+    total_architecture = _denoised(sum(architecture.values()), latency)
     ranked = sorted(architecture.items(), key=lambda item: abs(item[1]), reverse=True)
     largest = [
         f"{name.replace('architecture: ', '')} {format_duration(value, signed=True)}"
@@ -119,12 +133,12 @@ def _architecture_sentence(latency: Attribution) -> str:
 def _squeeze_excite_sentence(report: DiffReport, a_name: str, b_name: str) -> list[str]:
     latency = report.attributions["latency_s"]
     se_counts = report.pattern_counts().get("squeeze_excite", (0, 0))
-    if se_counts == (0, 0):
+    if se_counts == (0, 0) or _noise(latency.components[SE], latency):
         return []
     return [
         f"Squeeze-excite ({se_counts[0]} blocks in {a_name}, {se_counts[1]} in {b_name}) contributes "
         f"{format_duration(latency.components[SE], signed=True)}. With every op as its own kernel it would contribute "
-        f"{format_duration(latency.unfused_features[SE], signed=True)}."
+        f"{format_duration(_denoised(latency.unfused_features[SE], latency), signed=True)}."
     ]
 
 
@@ -132,21 +146,22 @@ def _activation_sentence(report: DiffReport, a_name: str, b_name: str) -> list[s
     latency = report.attributions["latency_s"]
     activation, activation_unfused = latency.components[ACTIVATIONS], latency.unfused_features[ACTIVATIONS]
     swish_counts = report.pattern_counts().get("h_swish", (0, 0))
-    if swish_counts == (0, 0) and activation == 0:
+    if _noise(activation, latency):
         return []
-    return [
+    sentences = [
         f"h-swish and h-sigmoid ({swish_counts[0]} h-swish in {a_name}, {swish_counts[1]} in {b_name}) contribute "
-        f"{format_duration(activation, signed=True)} against ReLU here. With every op as its own kernel they would "
-        f"contribute {format_duration(activation_unfused, signed=True)}. "
-        + _activation_fusion_sentence(report, a_name, b_name)
+        f"{format_duration(activation, signed=True)} against ReLU here.",
+        f"With every op as its own kernel they would contribute {format_duration(_denoised(activation_unfused, latency), signed=True)}.",
+        _activation_fusion_sentence(report, a_name, b_name),
     ]
+    return [" ".join(sentence for sentence in sentences if sentence)]
 
 
 def _epilogue_counts(report: AnalysisReport) -> tuple[int, int, int]:
     """Count the h-swish and h-sigmoid outside SE blocks: in all, fused into the conv or FC before them, and not fused.
 
     An activation that follows no conv or FC is in the first count only,
-    because no device fuses it into a layer's epilogue.
+    because there is no layer epilogue to fuse it into.
     """
     in_se = {node for block in report.patterns.of_kind("squeeze_excite") for node in block.nodes}
     total = sum(
@@ -177,11 +192,11 @@ def _activation_fusion_sentence(report: DiffReport, a_name: str, b_name: str) ->
     memory-bound kernel of their own would hide.
     """
     latency = report.attributions["latency_s"]
-    share = latency.components[ACTIVATIONS] - latency.unfused_features[ACTIVATIONS]
+    share = _denoised(latency.components[ACTIVATIONS] - latency.unfused_features[ACTIVATIONS], latency)
     total_a, fused_a, apart_a = _epilogue_counts(report.a.report)
     total_b, fused_b, apart_b = _epilogue_counts(report.b.report)
     total, fused, apart = total_a + total_b, fused_a + fused_b, apart_a + apart_b
-    change = f"This device's fusion changes their contribution by {format_duration(share, signed=True)}."
+    change = f"This device's fusion changes their contribution by {format_duration(share, signed=True)}." if share else ""
     if fused == 0 and apart == 0:
         return change
     if apart == 0:
@@ -200,11 +215,11 @@ def _activation_fusion_sentence(report: DiffReport, a_name: str, b_name: str) ->
         cost = -share
     if cost > 0:
         return f"{unfused}, so {format_duration(cost)} of their cost is fusion this device does not do for them."
-    return f"{unfused}. {change}"
+    return f"{unfused}. {change}".strip()
 
 
 def _fusion_sentence(latency: Attribution, a_name: str, b_name: str) -> str:
-    fusion = latency.components["fusion"]
+    fusion = _denoised(latency.components["fusion"], latency)
     if _negligible(fusion, latency):
         comparison = f"as much on {b_name}'s layers as on {a_name}'s"
     else:

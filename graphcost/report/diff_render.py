@@ -19,11 +19,12 @@ def _number(value: float, scale: float, digits: int = 2) -> str:
 
 
 def _signed(value: float, scale: float, digits: int = 2) -> str:
-    return f"{value * scale:+,.{digits}f}"
+    # Adding 0.0 turns the -0.0 that rounding a tiny negative value gives into 0.0, so it prints as +0.00.
+    return f"{round(value * scale, digits) + 0.0:+,.{digits}f}"
 
 
 def _percent(part: float, whole: float) -> str:
-    return f"{100.0 * part / whole:+.1f}" if whole else "-"
+    return f"{round(100.0 * part / whole, 1) + 0.0:+.1f}" if whole else "-"
 
 
 def _stage_table(report: DiffReport, table_format: str) -> str:
