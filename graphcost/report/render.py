@@ -258,7 +258,7 @@ def _kernel_table(report: AnalysisReport, top: int | None) -> tuple[list[str], l
     for row in rows[:-1]:
         row.extend(cells[row[0]])
     total = report.latency.total_s
-    rows[-1].extend([_total_cell(f"{total * 1e3:.3f}", report), "100.0", "", ""])
+    rows[-1].extend([_total_cell(f"{total * 1e3:.3f}", report), _share_float(total, total), "", ""])
     return headers + _LATENCY_HEADERS, rows
 
 
@@ -435,7 +435,7 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
     lines = [
         f"model: {report.source} (IR {report.ir_version}, opset {report.opset}"
         + (f", producer {report.producer})" if report.producer else ")"),
-        "inputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.inputs),
+        "inputs: " + ("; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.inputs) or "none"),
         "outputs: " + "; ".join(f"{t.name} {_shape_text([t.shape])} {t.dtype}" for t in report.outputs),
         f"MACs: {at_least}{totals.macs:,} ({totals.macs / 1e6:,.2f} M); element-wise ops: {at_least}{totals.elementwise_ops:,}",
         f"params: {totals.param_count:,} ({_size(totals.weight_storage_bytes)} stored)",
@@ -460,7 +460,9 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
         counts = report.patterns.counts()
         listed = ", ".join(f"{kind} {count}" for kind, count in counts.items()) or "none"
         lines.append(f"patterns: {listed}")
-    if report.kernels is not None:
+    if report.kernels is not None and not report.kernels.kernels:
+        lines.append(f"kernels ({report.kernels.rules.name} fusion rules): none")
+    elif report.kernels is not None:
         kernels = report.kernels
         kernel_bytes = sum(kernel.bytes_moved for kernel in kernels.kernels)
         lines.append(
@@ -477,6 +479,8 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
 
 def _latency_lines(report: AnalysisReport) -> list[str]:
     latency = report.latency
+    if not latency.kernels:
+        return [f"latency on {latency.profile}: 0 ms, no kernels to run"]
     bounds: dict[str, int] = {}
     for item in latency.kernels:
         bounds[item.bound] = bounds.get(item.bound, 0) + 1
