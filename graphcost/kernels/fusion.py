@@ -352,6 +352,7 @@ class _Fuser:
                 continue
             bn_row, conv_data = self.rows[key], self.graph.nodes[conv]
             kernel.weight_bytes -= bn_row.weight_bytes
+            kernel.param_count -= bn_row.param_count
             kernel.elementwise_ops -= bn_row.elementwise_ops
             has_bias = len(conv_data["inputs"]) > 2 and bool(conv_data["inputs"][2])
             if not has_bias:
@@ -359,6 +360,7 @@ class _Fuser:
                 output = self.model.tensors[conv_data["outputs"][0]]
                 channels = output.shape[1] if output.shape and len(output.shape) > 1 else 1
                 kernel.weight_bytes += channels * (output.nbytes // max(output.numel, 1))
+                kernel.param_count += channels
                 kernel.elementwise_ops += output.numel
 
     def _boundary_traffic(self, kernel: Kernel, nodes: list[str]) -> None:

@@ -55,6 +55,8 @@ def test_conv_bn_relu6_one_kernel_traffic():
     # MACs 4,096 * 8 = 32,768; element-wise: bias add 4,096 + ReLU6 2 x 4,096.
     assert kernel.macs == 32_768
     assert kernel.elementwise_ops == 12_288
+    # Params: W 16*8 = 128 plus the 16 biases; BN's 4 x 16 are folded away.
+    assert kernel.param_count == 144
 
 
 def test_conv_bn_relu6_unfused_traffic():
