@@ -232,7 +232,8 @@ def _diff_figures(report: DiffReport) -> str:
 
 
 _WATERFALL_CAPTION = (
-    "Components: architecture per stage (the two networks without SE blocks and h-swish, every op its own kernel), "
+    "Components: architecture per stage (the two networks without SE blocks and h-swish, every op its own kernel "
+    "once BatchNormalization and bias adds are folded as at load time), "
     "squeeze-excite blocks and activations (Shapley values over removing them), detection extras and heads, and "
     "fusion (what the device's fusion saves or fails to save on the difference). They sum to B - A."
 )
