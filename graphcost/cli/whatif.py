@@ -27,7 +27,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--activation", choices=("as-is", "relu"), default="as-is", help="relu: replace h-swish and h-sigmoid outside SE by ReLU"
     )
-    parser.add_argument("--no-fusion", action="store_true", help="also show every variant with each op as its own kernel")
+    parser.add_argument("--no-fusion", action="store_true", help="also show every variant with each op as its own kernel, BatchNormalization folded into its conv")
     add_input_shape_option(parser)
     parser.add_argument("--format", choices=WHATIF_FORMATS, default="table", help="output format (default: table)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")

@@ -239,10 +239,16 @@ def _fallback_sentence(report, name: str) -> list[str]:
     total = sum(item.latency_s for item in fallback.values())
     transfer = sum(item.transfer_s for item in fallback.values())
     return [
-        f"{len(fallback)} kernels of {name} ({', '.join(ops)}) run on the fallback CPU because this device does not "
-        f"support them: {format_duration(total)}, of which {format_duration(transfer)} moves tensors to and from the "
-        "accelerator."
+        _fallback_clause(len(fallback), name, ops)
+        + f": {format_duration(total)}, of which {format_duration(transfer)} moves tensors to and from the accelerator."
     ]
+
+
+def _fallback_clause(count: int, name: str, ops: list[str]) -> str:
+    """Return the start of the fallback sentence, in the singular for one kernel."""
+    if count == 1:
+        return f"One kernel of {name} ({', '.join(ops)}) runs on the fallback CPU because this device does not support it"
+    return f"{count} kernels of {name} ({', '.join(ops)}) run on the fallback CPU because this device does not support them"
 
 
 def _macs_sentence(macs: Attribution, latency: Attribution) -> str:

@@ -87,3 +87,10 @@ def test_explain_same_macs_different_latency():
     assert "% slower (+" in text
     assert "Both models do the same MACs (295 k)" in text
     assert "MACs change by" not in text
+
+
+def test_fallback_clause_number():
+    from graphcost.diff.explain import _fallback_clause
+
+    assert _fallback_clause(1, "m", ["Erf"]) == "One kernel of m (Erf) runs on the fallback CPU because this device does not support it"
+    assert _fallback_clause(3, "m", ["Div", "Erf"]).startswith("3 kernels of m (Div, Erf) run on the fallback CPU")

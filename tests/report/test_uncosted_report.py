@@ -123,6 +123,8 @@ def test_html_marks_lower_bounds():
 
     assert figures["totals.macs"] == f"at least {CONV_MACS / 1e6:,.2f} M"
     assert figures["latency.total_s"] == f"at least {report.latency.total_s * 1e3:,.2f} ms"
+    assert figures["totals.bytes_moved"].startswith("at least ")
+    assert figures["kernels.bytes_moved"].startswith("at least ")
     assert page.data()["totals_are_lower_bounds"] is True
     cells = [element.text.strip() for element in page.elements if element.tag == "td"]
     assert f">= {CONV_MACS / 1e6:,.3f}" in cells
@@ -292,3 +294,16 @@ def test_summary_bytes_exact_without_uncosted():
 
     assert f"bytes moved: {report.totals.bytes_moved:,} " in text
     assert "at least" not in text
+
+
+def test_roofline_leaves_out_uncosted_kernels():
+    """A kernel with an uncosted node has unknown FLOP, so the roofline does not place it."""
+    from graphcost.report.html.charts import roofline_points
+
+    # On pixel-npu the costed Conv and the uncosted Add share one kernel, which has MACs.
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    (mixed,) = [kernel for kernel in report.kernels.kernels if {"conv", "add"} <= set(kernel.nodes)]
+    points, _ = roofline_points(report)
+
+    assert mixed.macs > 0
+    assert mixed.id not in {point.kernel_id for point in points}

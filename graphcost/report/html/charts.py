@@ -35,6 +35,8 @@ from graphcost.report.html.svg import (
     x_axis,
     y_axis,
 )
+from graphcost.costs import CostStatus
+from graphcost.report.render import count_text
 from graphcost.results import AnalysisReport
 
 # One colour per kernel class of graphcost.hardware.profile.KERNEL_CLASSES,
@@ -138,7 +140,7 @@ def kernel_bar_chart(report: AnalysisReport) -> str:
     count = max(len(kernels), 1)
     plot_width = max(1100.0, count * 4.0)
     width = LEFT_MARGIN + plot_width + RIGHT_MARGIN
-    subtitle = f"{len(kernels)} kernels, one bar each; hover a bar for its kernel, ops and value"
+    subtitle = f"{count_text(len(kernels), 'kernel')}, one bar each; hover a bar for its kernel, ops and value"
     items = _class_legend_items(_ordered_classes(kernel.kernel_class for kernel in kernels))
     fallback_devices = sorted({item.device for item in latency.values() if item.device != report.latency.profile})
     items += [LegendItem("#000", f"outlined: runs on {device}", "hollow") for device in fallback_devices]
@@ -202,15 +204,21 @@ class RooflinePoint:
 
 
 def roofline_points(report: AnalysisReport) -> tuple[list[RooflinePoint], int]:
-    """Return the kernels that can sit on a log-log roofline, and how many cannot (no FLOP or no bytes)."""
+    """Return the kernels that can sit on a log-log roofline, and how many cannot.
+
+    A kernel is left out when it has no FLOP or no bytes, or when one of its
+    nodes is uncosted, since its FLOP and intensity are then unknown.
+    """
     kernels = {kernel.id: kernel for kernel in report.kernels.kernels}
+    uncosted = {row.key for row in report.rows if row.status is CostStatus.UNCOSTED}
     points = []
     left_out = 0
     for item in report.latency.kernels:
         kernel = kernels[item.kernel_id]
         flops = 2 * kernel.macs + kernel.elementwise_ops
         intensity = item.arithmetic_intensity
-        if flops <= 0 or item.latency_s <= 0 or not math.isfinite(intensity) or intensity <= 0:
+        unknown = bool(uncosted.intersection(kernel.nodes))
+        if unknown or flops <= 0 or item.latency_s <= 0 or not math.isfinite(intensity) or intensity <= 0:
             left_out += 1
             continue
         points.append(
@@ -347,10 +355,10 @@ def roofline_chart(report: AnalysisReport) -> str:
     y_low, y_high = log_bounds(min(attained) / 1.5, max(attained + roof_tops) * 1.5)
 
     width, plot_width, plot_height = 980.0, 980.0 - LEFT_MARGIN - RIGHT_MARGIN, 440.0
-    title = f"Roofline of {len(points)} kernels on {profile} (log-log)"
+    title = f"Roofline of {count_text(len(points), 'kernel')} on {profile} (log-log)"
     subtitle = "each point is a kernel: FLOP = 2 x MACs + element-wise ops; y = FLOP / predicted latency"
     if left_out:
-        subtitle += f"; {left_out} kernels with no FLOP (data movement) are not drawn"
+        subtitle += f"; {count_text(left_out, 'kernel')} with no FLOP (data movement) or with uncosted nodes not drawn"
     classes = _ordered_classes(point.kernel_class for point in points)
     items = [LegendItem(roof.color, roof.name, "line", roof.dash) for roof in roofs] + _class_legend_items(classes)
     fallback_devices = sorted({point.device for point in points if point.device != profile})

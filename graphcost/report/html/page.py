@@ -19,6 +19,7 @@ from graphcost.report.render import (
     _op_type_table,
     _summary_lines,
     _unfused_lines,
+    count_text,
     report_data,
     strict_json_text,
     totals_are_lower_bounds,
@@ -149,12 +150,13 @@ def _analysis_figures(report: AnalysisReport) -> str:
             totals.elementwise_ops,
         ),
         ("params", f"{totals.param_count:,}", "totals.param_count", totals.param_count),
-        ("bytes moved, one kernel per op", f"{totals.bytes_moved / 1e6:,.2f} MB", "totals.bytes_moved", totals.bytes_moved),
+        ("bytes moved, one kernel per op", f"{at_least}{totals.bytes_moved / 1e6:,.2f} MB", "totals.bytes_moved", totals.bytes_moved),
         ("live nodes", f"{totals.node_count:,}", "totals.node_count", totals.node_count),
     ]
     if report.kernels is not None:
         fused_bytes = sum(kernel.bytes_moved for kernel in report.kernels.kernels)
-        items.insert(4, (f"bytes moved by the {len(report.kernels.kernels)} kernels", f"{fused_bytes / 1e6:,.2f} MB", "kernels.bytes_moved", fused_bytes))
+        label = f"bytes moved by the {count_text(len(report.kernels.kernels), 'kernel')}"
+        items.insert(4, (label, f"{at_least}{fused_bytes / 1e6:,.2f} MB", "kernels.bytes_moved", fused_bytes))
     if report.latency is not None:
         latency = report.latency
         latency_text = f"{at_least}{latency.total_s * 1e3:,.2f} ms"
