@@ -22,16 +22,23 @@ __all__ = ["PatternMatch", "PatternRejection", "PatternResult", "find_patterns"]
 
 logger = logging.getLogger(__name__)
 
+LAYER_KINDS = ("conv_block", "fc_block")
+
 
 def _activation_matches(view: GraphView, order: list[str], result: PatternResult, claimed: set[str]) -> None:
-    """Match h-swish, then standalone h-sigmoid, swish and ReLU6, so no node is counted twice."""
+    """Match h-swish, then standalone h-sigmoid, swish and ReLU6, so no node is counted twice.
+
+    A look-alike that several passes reach, such as the Clip(x + 3, 0, 5) of
+    an h-swish look-alike, is reported once, by the first pass.
+    """
     passes = (
-        ("h_swish", ("HardSwish", "Mul", "Div"), lambda key: match_hard_swish(view, key), True),
-        ("h_sigmoid", ("HardSigmoid", "Div", "Mul"), lambda key: match_hard_sigmoid(view, view.output(key)), True),
-        ("swish", ("Mul",), lambda key: match_swish(view, key), False),
-        ("relu6", ("Clip", "Min", "Max", "Relu"), lambda key: match_relu6(view, view.output(key)), False),
+        ("h_swish", ("HardSwish", "Mul", "Div"), lambda key: match_hard_swish(view, key)),
+        ("h_sigmoid", ("HardSigmoid", "Div", "Mul"), lambda key: match_hard_sigmoid(view, view.output(key))),
+        ("swish", ("Mul",), lambda key: match_swish(view, key)),
+        ("relu6", ("Clip", "Min", "Max", "Relu"), lambda key: match_relu6(view, view.output(key))),
     )
-    for kind, anchors, matcher, report_rejections in passes:
+    reported_nodes: set[str] = set()
+    for kind, anchors, matcher in passes:
         for key in order:
             if key in claimed or view.op(key) not in anchors:
                 continue
@@ -40,8 +47,10 @@ def _activation_matches(view: GraphView, order: list[str], result: PatternResult
                 if kind != "h_swish":
                     view.check_internal(nodes, view.output(key))
             except Rejected as rejection:
-                if report_rejections:
+                if rejection.node is None or rejection.node not in reported_nodes:
                     result.rejections.append(PatternRejection(kind, key, str(rejection)))
+                if rejection.node is not None:
+                    reported_nodes.add(rejection.node)
                 continue
             except NoMatch:
                 continue
@@ -93,7 +102,10 @@ def find_patterns(model: Model) -> PatternResult:
         except NoMatch:
             continue
 
-    matched_nodes = {node for match in result.matches for node in match.nodes}
+    # A rejection whose anchor belongs to a match is a partial view of that
+    # match. Layers are left out, because a HardSigmoid with other constants
+    # still runs in a conv's epilogue and is still no h-sigmoid.
+    matched_nodes = {node for match in result.matches if match.kind not in LAYER_KINDS for node in match.nodes}
     result.rejections = [r for r in result.rejections if r.anchor not in matched_nodes]
     logger.info("%s: patterns %s", model.source, result.counts())
     return result

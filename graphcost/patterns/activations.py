@@ -14,27 +14,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import permutations
 
-from graphcost.patterns.base import GraphView, NoMatch, Rejected, is_close
-from graphcost.patterns.relu6 import match_relu6
+from graphcost.patterns.base import CONSTANT_TOLERANCE, GraphView, NoMatch, Rejected, is_close
+from graphcost.patterns.relu6 import match_clamp, relu6_bounds_reason
 
 ONE_SIXTH = 1.0 / 6.0
 
 
-def _match_plus_three(view: GraphView, tensor: str) -> tuple[str, str]:
-    """Match ``tensor`` = x + 3 (either operand order); return (x, Add node)."""
-    key = view.producer_of_op(tensor, "Add")
-    if key is None:
-        raise NoMatch(f"'{tensor}' is not made by Add(x, 3)")
-    for operand, constant in permutations(view.inputs(key)):
-        if is_close(view.scalar(constant), 3.0) and not view.is_constant(operand):
-            return operand, key
-    raise NoMatch("Add does not add the constant 3")
-
-
 def _match_relu6_x_plus_3(view: GraphView, tensor: str) -> tuple[str, list[str], str]:
-    inner, relu6_nodes, relu6_form = match_relu6(view, tensor)
-    x, add = _match_plus_three(view, inner)
-    return x, [add, *relu6_nodes], relu6_form.replace("(x", "(x + 3", 1)
+    """Match ``tensor`` = ReLU6(x + 3), the ReLU6 in any form and the Add operands in either order.
+
+    Raise NoMatch unless ``tensor`` is a clamp of an Add of a constant, and
+    Rejected when such a chain has other constants.
+    """
+    clamp = match_clamp(view, tensor)
+    add = view.producer_of_op(clamp.input, "Add")
+    operands = None if add is None else view.constant_operand(add)
+    if operands is None:
+        raise NoMatch(f"'{clamp.input}' is not made by an Add of a constant")
+    x, added = operands
+    bounds_reason = relu6_bounds_reason(clamp, "x + 3")
+    if bounds_reason is not None:
+        raise Rejected(bounds_reason, node=clamp.nodes[-1], input=x)
+    if not is_close(added, 3.0):
+        raise Rejected(f"Add adds {added:g}, expected 3 for ReLU6(x + 3)", node=add, input=x)
+    return x, [add, *clamp.nodes], clamp.form(argument="x + 3")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,13 @@ class _Scale:
     def form(self) -> str:
         return " / 6" if self.op == "Div" else " * (1/6)"
 
+    def rejection(self, x: str) -> Rejected:
+        """Return the rejection of an activation of ``x`` with this scale in place of 1/6."""
+        if self.op == "Div":
+            return Rejected(f"Div divides by {self.factor:g}, expected 6", node=self.node, input=x)
+        expected = f"1/6 = {ONE_SIXTH:.8f} within {CONSTANT_TOLERANCE:g}"
+        return Rejected(f"Mul multiplies by {self.factor:g}, expected {expected}", node=self.node, input=x)
+
 
 def _match_scale(view: GraphView, key: str | None) -> _Scale | None:
     """Return the scale of Div(t, c), Mul(t, c) or Mul(c, t) with ``c`` a constant of one value, or None."""
@@ -72,15 +82,40 @@ def match_hard_sigmoid(view: GraphView, tensor: str) -> tuple[str, list[str], st
     """Match ``tensor`` = h-sigmoid(x) in any exported form."""
     key = view.producer(tensor)
     if view.op(key) == "HardSigmoid":
-        alpha, beta = view.attr(key, "alpha", 0.2), view.attr(key, "beta", 0.5)
-        if is_close(alpha, ONE_SIXTH) and is_close(beta, 0.5):
-            return view.inputs(key)[0], [key], "HardSigmoid(alpha=1/6, beta=0.5)"
-        raise Rejected(f"HardSigmoid alpha {alpha:g}, beta {beta:g} is not h-sigmoid (needs 1/6 and 0.5)")
+        reason = hard_sigmoid_reason(view, key)
+        if reason is not None:
+            raise Rejected(reason, node=key, input=view.inputs(key)[0])
+        return view.inputs(key)[0], [key], "HardSigmoid(alpha=1/6, beta=0.5)"
     scale = _match_scale(view, key)
-    if scale is None or not scale.is_one_sixth:
-        raise NoMatch(f"'{tensor}' is not made by HardSigmoid, a division by 6 or a multiplication by 1/6")
+    if scale is None:
+        raise NoMatch(f"'{tensor}' is not made by HardSigmoid or by a Div or Mul with a constant")
     x, nodes, form = _match_relu6_x_plus_3(view, scale.operand)
+    if not scale.is_one_sixth:
+        raise scale.rejection(x)
     return x, [*nodes, key], f"{form}{scale.form}"
+
+
+def hard_sigmoid_reason(view: GraphView, key: str) -> str | None:
+    """Return why the HardSigmoid ``key`` is not h-sigmoid, naming each constant that differs, or None.
+
+    HardSigmoid(x) = max(0, min(1, alpha * x + beta)), and h-sigmoid needs
+    alpha 1/6 and beta 0.5. ONNX's defaults are alpha 0.2 and beta 0.5.
+    """
+    alpha, beta = view.attr(key, "alpha", 0.2), view.attr(key, "beta", 0.5)
+    alpha_matches, beta_matches = is_close(alpha, ONE_SIXTH), is_close(beta, 0.5)
+    if alpha_matches and beta_matches:
+        return None
+    if not alpha_matches and not beta_matches:
+        return f"HardSigmoid alpha {alpha:g} and beta {beta:g}, expected 1/6 and 0.5 for h-sigmoid"
+    if beta_matches and is_close(alpha, 0.2):
+        # tf.keras.activations.hard_sigmoid is clip(0.2 * x + 0.5, 0, 1) in TensorFlow 2.0 to 2.15 (Keras 2).
+        return (
+            "HardSigmoid alpha 0.2, expected 1/6 for h-sigmoid. Alpha 0.2 with beta 0.5 is ONNX's default "
+            "and the hard_sigmoid of Keras 2, not MobileNetV3's ReLU6(x + 3) / 6"
+        )
+    if beta_matches:
+        return f"HardSigmoid alpha {alpha:g}, expected 1/6 for h-sigmoid"
+    return f"HardSigmoid beta {beta:g}, expected 0.5 for h-sigmoid"
 
 
 def _match_gate(
@@ -94,7 +129,9 @@ def _match_gate(
     try:
         gate_input, nodes, form = matcher(view, gate)
     except Rejected as rejection:
-        reasons.append(rejection)
+        # A look-alike gate of another tensor is not a look-alike of this activation.
+        if rejection.input in (None, x):
+            reasons.append(rejection)
         return None
     except NoMatch:
         return None
@@ -127,7 +164,7 @@ def _match_scaled_product(view: GraphView, key: str, reasons: list[Rejected]) ->
         if gate_match is None:
             continue
         if not scale.is_one_sixth:
-            raise NoMatch("the product is not scaled by 1/6")
+            raise scale.rejection(x)
         gate_nodes, gate_form = gate_match
         return x, [*gate_nodes, inner, key], f"x * {gate_form}{scale.form}"
     raise NoMatch("the scaled tensor is not x * ReLU6(x + 3)")
@@ -145,7 +182,7 @@ def _match_scaled_input(view: GraphView, key: str, reasons: list[Rejected]) -> t
         if gate_match is None:
             continue
         if not scale.is_one_sixth:
-            raise NoMatch("x is not scaled by 1/6")
+            raise scale.rejection(scale.operand)
         gate_nodes, gate_form = gate_match
         return scale.operand, [*gate_nodes, scale.node, key], f"(x{scale.form}) * {gate_form}"
     raise NoMatch("Mul is not (x / 6) * ReLU6(x + 3)")
@@ -165,6 +202,9 @@ def match_hard_swish(view: GraphView, key: str) -> tuple[str, list[str], str]:
     for matcher in (_match_gated_input, _match_scaled_product, _match_scaled_input):
         try:
             x, nodes, form = matcher(view, key, reasons)
+        except Rejected as rejection:
+            reasons.append(rejection)
+            continue
         except NoMatch:
             continue
         view.check_internal(nodes, view.output(key))

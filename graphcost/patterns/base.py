@@ -58,8 +58,16 @@ class Rejected(NoMatch):
     """Raised by a matcher's check when a look-alike fails, with the reason.
 
     Rejections are reported; plain NoMatch is not, since most nodes are not
-    any pattern.
+    any pattern. ``node`` is the node whose constant or structure differs,
+    when one does. Several matchers can reach the same look-alike, and
+    ``find_patterns`` reports each such node once. ``input`` is the tensor
+    the look-alike activation reads, when the matcher got that far.
     """
+
+    def __init__(self, reason: str, node: str | None = None, input: str | None = None):
+        super().__init__(reason)
+        self.node = node
+        self.input = input
 
 
 @dataclass
@@ -157,6 +165,21 @@ class GraphView:
             return None
         flat = value.reshape(-1).astype(np.float64)
         return float(flat[0]) if np.all(flat == flat[0]) else None
+
+    def constant_operand(self, key: str) -> tuple[str, float] | None:
+        """For a node with one run-time input and one constant input of one value, return both.
+
+        Return ``(run-time input, constant value)`` in either input order, or
+        None for any other node.
+        """
+        inputs = self.inputs(key)
+        if len(inputs) != 2:
+            return None
+        for operand, constant in ((inputs[0], inputs[1]), (inputs[1], inputs[0])):
+            value = self.scalar(constant)
+            if value is not None and self.is_constant(constant) and not self.is_constant(operand):
+                return operand, value
+        return None
 
     def check_internal(self, nodes: list[str], output: str) -> None:
         """Raise Rejected if a tensor made inside ``nodes`` other than ``output`` is read outside them."""

@@ -9,6 +9,7 @@ ReLU6); ``activations`` maps each activation's input tensor to its match.
 
 from __future__ import annotations
 
+from graphcost.patterns.activations import hard_sigmoid_reason
 from graphcost.patterns.base import GraphView, PatternMatch
 
 # Single-op activations and the name reports use for them.
@@ -83,6 +84,10 @@ def match_layer(view: GraphView, key: str, activations: dict[str, PatternMatch],
     elif reader is not None and view.op(reader) in SINGLE_OP_ACTIVATIONS and reader not in claimed:
         nodes.append(reader)
         details["activation"] = SINGLE_OP_ACTIVATIONS[view.op(reader)]
+        if view.op(reader) == "HardSigmoid" and hard_sigmoid_reason(view, reader) is not None:
+            # The epilogue's work does not depend on alpha and beta, so the kind stays h_sigmoid for the fusion rules.
+            alpha, beta = view.attr(reader, "alpha", 0.2), view.attr(reader, "beta", 0.5)
+            details["activation_form"] = f"HardSigmoid(alpha={alpha:g}, beta={beta:g})"
         tensor = view.output(reader)
     elif reader is None:
         readers = view.consumers(tensor)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import permutations
 
 from graphcost.patterns.base import GraphView, NoMatch, Rejected, is_close
 
@@ -34,12 +33,12 @@ class Clamp:
     high: float | None
     template: str
 
-    def form(self, low: str = "0", high: str = "6") -> str:
-        return self.template.format(low=low, high=high)
+    def form(self, low: str = "0", high: str = "6", argument: str = "x") -> str:
+        return self.template.format(low=low, high=high).replace("(x", f"({argument}", 1)
 
-    def written_form(self) -> str:
+    def written_form(self, argument: str = "x") -> str:
         """Return the form with the bounds the model has, such as ``Clip(x, 0, 5)``."""
-        return self.form(_format_bound(self.low), _format_bound(self.high))
+        return self.form(_format_bound(self.low), _format_bound(self.high), argument)
 
 
 def _format_bound(value: float | None) -> str:
@@ -66,22 +65,10 @@ def _clip_bounds(view: GraphView, key: str) -> tuple[float | None, float | None]
     return low, high
 
 
-def _constant_operand(view: GraphView, key: str) -> tuple[str, float] | None:
-    """For a binary ``key`` with one run-time operand and one constant of one value, return both."""
-    inputs = view.inputs(key)
-    if len(inputs) != 2:
-        return None
-    for operand, constant in permutations(inputs):
-        value = view.scalar(constant)
-        if value is not None and view.is_constant(constant) and not view.is_constant(operand):
-            return operand, value
-    return None
-
-
 def _match_min_or_max(view: GraphView, key: str) -> Clamp:
     """Match Min(Relu(x), b), Min(Max(x, a), b) or Max(Min(x, b), a) ending at ``key``."""
     op = view.op(key)
-    outer = _constant_operand(view, key)
+    outer = view.constant_operand(key)
     if outer is None:
         raise NoMatch(f"{op} does not take one run-time tensor and one constant")
     operand, outer_bound = outer
@@ -91,7 +78,7 @@ def _match_min_or_max(view: GraphView, key: str) -> Clamp:
     inner_op = "Max" if op == "Min" else "Min"
     if view.op(inner) != inner_op:
         raise NoMatch(f"{op} does not read the output of {'Max or Relu' if op == 'Min' else 'Min'}")
-    inner_operands = _constant_operand(view, inner)
+    inner_operands = view.constant_operand(inner)
     if inner_operands is None:
         raise NoMatch(f"{inner_op} does not take one run-time tensor and one constant")
     x, inner_bound = inner_operands
@@ -111,7 +98,7 @@ def match_clamp(view: GraphView, tensor: str) -> Clamp:
         return _match_min_or_max(view, key)
     if op == "Relu":
         inner = view.producer_of_op(view.inputs(key)[0], "Min")
-        operands = None if inner is None else _constant_operand(view, inner)
+        operands = None if inner is None else view.constant_operand(inner)
         if operands is None:
             raise NoMatch("Relu does not read Min(x, constant)")
         x, high = operands
@@ -119,11 +106,48 @@ def match_clamp(view: GraphView, tensor: str) -> Clamp:
     raise NoMatch(f"'{tensor}' is not made by Clip, Min, Max or Relu")
 
 
+def relu6_bounds_reason(clamp: Clamp, argument: str = "x") -> str | None:
+    """Return why the bounds of ``clamp`` are not ReLU6's (0, 6), naming each bound that differs, or None.
+
+    ``argument`` is how the reason writes the clamped tensor, such as ``x + 3``.
+    """
+    low_matches = is_close(clamp.low, 0.0)
+    high_matches = is_close(clamp.high, 6.0)
+    written = clamp.written_form(argument)
+    if low_matches and high_matches:
+        return None
+    if low_matches and clamp.high is None:
+        return f"{written} has no upper bound, expected 6 for ReLU6"
+    if low_matches:
+        return f"{written} is a clipped ReLU with upper bound {clamp.high:g}, expected 6 for ReLU6"
+    if high_matches and clamp.low is None:
+        return f"{written} has no lower bound, expected 0 for ReLU6"
+    if high_matches:
+        return f"{written} has lower bound {clamp.low:g}, expected 0 for ReLU6"
+    return f"{written} has bounds ({_format_bound(clamp.low)}, {_format_bound(clamp.high)}), expected (0, 6) for ReLU6"
+
+
+def is_relu6_look_alike(clamp: Clamp) -> bool:
+    """Return True if a clamp that is not ReLU6 keeps its upper bound, or its lower bound with an upper one.
+
+    Clip(x, 0, 5) and Clip(x, -1, 6) imitate ReLU6. Clip(x, -1, 1) is another
+    function, and Clip(x, 0) with no upper bound is a ReLU.
+    """
+    if is_close(clamp.high, 6.0):
+        return True
+    return is_close(clamp.low, 0.0) and clamp.high is not None
+
+
 def match_relu6(view: GraphView, tensor: str) -> tuple[str, list[str], str]:
-    """Match ``tensor`` = ReLU6(x) written as any clamp to [0, 6], and return ``(x, nodes, form)``."""
+    """Match ``tensor`` = ReLU6(x) written as any clamp to [0, 6], and return ``(x, nodes, form)``.
+
+    Raise Rejected for a clamp that imitates ReLU6 with another bound, and
+    NoMatch for any other clamp.
+    """
     clamp = match_clamp(view, tensor)
-    if clamp.low is None and clamp.template.startswith("Clip"):
-        raise Rejected("Clip has no lower bound, so it is not ReLU6")
-    if not (is_close(clamp.low, 0.0) and is_close(clamp.high, 6.0)):
-        raise Rejected(f"{clamp.written_form()} does not clamp to (0, 6)")
-    return clamp.input, list(clamp.nodes), clamp.form()
+    reason = relu6_bounds_reason(clamp)
+    if reason is None:
+        return clamp.input, list(clamp.nodes), clamp.form()
+    if is_relu6_look_alike(clamp):
+        raise Rejected(reason, node=clamp.nodes[-1])
+    raise NoMatch(reason)

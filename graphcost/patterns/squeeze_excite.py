@@ -94,7 +94,14 @@ def match_squeeze_excite(view: GraphView, key: str) -> PatternMatch:
 def _match_from_gate(view: GraphView, key: str, x: str, gate: str) -> PatternMatch:
     nodes: list[str] = [key]
     gate = _skip_reshapes(view, gate, nodes)
-    gate_input, gate_nodes, gate_form = _gate(view, gate)
+    try:
+        gate_input, gate_nodes, gate_form = _gate(view, gate)
+    except Rejected:
+        # A gate look-alike makes an SE look-alike only where x is pooled as
+        # an SE pools it. Elsewhere the activation passes report the gate.
+        if not any(_is_spatial_pool(view, reader, x) for reader in view.consumers(x)):
+            raise NoMatch("the gate is no h-sigmoid, and x is not pooled over H and W") from None
+        raise
     nodes.extend(gate_nodes)
     hidden = _projection(view, gate_input, nodes)
     relu = view.producer_of_op(hidden, "Relu", "Clip")

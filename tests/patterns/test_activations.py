@@ -13,7 +13,8 @@ from graphcost.patterns import find_patterns
 CONSTANTS = (
     "float three = {3.0}, float six = {6.0}, float sixth = {0.16666667}, float sixth7 = {0.1666667}, "
     "float zero = {0.0}, float[1,4,1,1] six_b = {6.0, 6.0, 6.0, 6.0}, float two = {2.0}, "
-    "float[1] six_1 = {6.0}, float[1] zero_1 = {0.0}"
+    "float[1] six_1 = {6.0}, float[1] zero_1 = {0.0}, float five = {5.0}, float seven = {7.0}, "
+    "float minus_one = {-1.0}, float one = {1.0}, float sixth4 = {0.1667}"
 )
 
 
@@ -107,6 +108,7 @@ def test_h_sigmoid_six_divided_by_clip():
     result = patterns_of("a = Add(x, three)\n c = Clip(a, zero, six)\n y = Div(six, c)")
     assert result.of_kind("h_sigmoid") == []
     assert len(result.of_kind("relu6")) == 1
+    assert result.rejections == []
 
 
 def test_h_swish_six_divided_by_x():
@@ -147,6 +149,112 @@ def test_look_alikes_do_not_match(case):
     assert result.of_kind("h_swish") == []
     if reason is not None:
         assert any(reason in rejection.reason for rejection in result.rejections), result.rejections
+
+
+# Look-alikes reported once each, with the kind they imitate and the part of
+# the reason that names the constant that differs and its expected value.
+REPORTED_LOOK_ALIKES = {
+    "x * Clip(x + 3) / 5": (
+        "a = Add(x, three)\n c = Clip(a, zero, six)\n m = Mul(x, c)\n y = Div(m, five)",
+        "h_swish",
+        "Div divides by 5, expected 6",
+    ),
+    "x * Clip(x + 2) / 6": (
+        "a = Add(x, two)\n c = Clip(a, zero, six)\n m = Mul(x, c)\n y = Div(m, six)",
+        "h_swish",
+        "Add adds 2, expected 3",
+    ),
+    # |0.1667 - 1/6| = 3.3e-5 exceeds the tolerance of 1e-5.
+    "x * Clip(x + 3) * 0.1667": (
+        "a = Add(x, three)\n c = Clip(a, zero, six)\n m = Mul(x, c)\n y = Mul(m, sixth4)",
+        "h_swish",
+        "Mul multiplies by 0.1667, expected 1/6",
+    ),
+    "x * Clip(x + 3) * 6": (
+        "a = Add(x, three)\n c = Clip(a, zero, six)\n m = Mul(x, c)\n y = Mul(six, m)",
+        "h_swish",
+        "Mul multiplies by 6, expected 1/6",
+    ),
+    "(x / 5) * Clip(x + 3)": (
+        "a = Add(x, three)\n c = Clip(a, zero, six)\n d = Div(x, five)\n y = Mul(c, d)",
+        "h_swish",
+        "Div divides by 5, expected 6",
+    ),
+    "x * (Clip(x + 3) / 5)": (
+        "a = Add(x, three)\n c = Clip(a, zero, six)\n d = Div(c, five)\n y = Mul(x, d)",
+        "h_swish",
+        "Div divides by 5, expected 6",
+    ),
+    "x * Clip(x + 3, 0, 5) / 6": (
+        "a = Add(x, three)\n c = Clip(a, zero, five)\n m = Mul(x, c)\n y = Div(m, six)",
+        "h_swish",
+        "upper bound 5, expected 6",
+    ),
+    "x * Min(Relu(x + 3), 7) / 6": (
+        "a = Add(x, three)\n r = Relu(a)\n c = Min(r, seven)\n m = Mul(x, c)\n y = Div(m, six)",
+        "h_swish",
+        "upper bound 7, expected 6",
+    ),
+    "Clip(x + 3) / 5": (
+        "a = Add(x, three)\n c = Clip(a, zero, six)\n y = Div(c, five)",
+        "h_sigmoid",
+        "Div divides by 5, expected 6",
+    ),
+    "HardSigmoid alpha 0.2": ("y = HardSigmoid<alpha=0.2, beta=0.5>(x)", "h_sigmoid", "alpha 0.2, expected 1/6"),
+    "HardSigmoid default alpha": ("y = HardSigmoid(x)", "h_sigmoid", "Keras 2"),
+    "HardSigmoid beta 0.6": ("y = HardSigmoid<alpha=0.16666667, beta=0.6>(x)", "h_sigmoid", "beta 0.6, expected 0.5"),
+    "Clip(x, 0, 5)": ("y = Clip(x, zero, five)", "relu6", "upper bound 5, expected 6"),
+    "Min(Max(x, 0), 5)": ("m = Max(x, zero)\n y = Min(m, five)", "relu6", "upper bound 5, expected 6"),
+    "Min(Relu(x), 7)": ("r = Relu(x)\n y = Min(seven, r)", "relu6", "upper bound 7, expected 6"),
+    "Clip(x, -1, 6)": ("y = Clip(x, minus_one, six)", "relu6", "lower bound -1, expected 0"),
+    "Clip(x, none, 6)": ("y = Clip(x, , six)", "relu6", "no lower bound, expected 0"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REPORTED_LOOK_ALIKES))
+def test_look_alike_reported_once(case):
+    body, kind, reason = REPORTED_LOOK_ALIKES[case]
+    result = patterns_of(body)
+    assert result.of_kind(kind) == []
+    assert len(result.rejections) == 1, result.rejections
+    assert result.rejections[0].kind == kind
+    assert reason in result.rejections[0].reason
+
+
+@pytest.mark.parametrize("case", sorted(REPORTED_LOOK_ALIKES))
+def test_look_alike_not_unfused_pattern(case):
+    # The fuser lists a rejection as an unfused pattern only when another node reads its intermediate.
+    body, _, _ = REPORTED_LOOK_ALIKES[case]
+    proto = parse_model(f"g (float[1,4,5,5] x) => (float y) <{CONSTANTS}> {{ {body} }}")
+    assert graphcost.analyze(proto).kernels.unfused == []
+
+
+# Clamps that share neither bound with ReLU6 are other functions, not look-alikes.
+NOT_LOOK_ALIKES = {
+    "Clip(x, -1, 1)": "y = Clip(x, minus_one, one)",
+    "Clip(x, 0, none)": "y = Clip(x, zero)",
+    "Min(Max(x, -1), 1)": "m = Max(x, minus_one)\n y = Min(m, one)",
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_LOOK_ALIKES))
+def test_other_clamps_not_reported(case):
+    result = patterns_of(NOT_LOOK_ALIKES[case])
+    assert result.of_kind("relu6") == []
+    assert result.rejections == []
+
+
+def test_conv_hard_sigmoid_look_alike_reported():
+    # The conv epilogue still runs the HardSigmoid, but it is not counted as h-sigmoid.
+    body = "c = Conv(x, w)\n y = HardSigmoid<alpha=0.2, beta=0.5>(c)"
+    model = graphcost.load(parse_model(f"g (float[1,4,5,5] x) => (float y) <{CONV_WEIGHTS}> {{ {body} }}"))
+    result = find_patterns(model)
+    assert result.of_kind("h_sigmoid") == []
+    (block,) = result.of_kind("conv_block")
+    assert block.details["activation_form"] == "HardSigmoid(alpha=0.2, beta=0.5)"
+    (rejection,) = result.rejections
+    assert rejection.kind == "h_sigmoid"
+    assert "alpha 0.2, expected 1/6" in rejection.reason
 
 
 def test_mul_by_other_tensor_rejected():

@@ -130,6 +130,31 @@ def test_squeeze_excite_3x3_conv_rejected():
     assert any("1x1" in rejection.reason for rejection in result.rejections)
 
 
+def test_squeeze_excite_gate_look_alike_rejected():
+    # An SE whose gate is the HardSigmoid of Keras 2 (alpha 0.2) is reported as an SE look-alike.
+    result = find(
+        """
+        p = GlobalAveragePool(x)
+        s1 = Conv(p, w1, b1)
+        r = Relu(s1)
+        s2 = Conv(r, w2, b2)
+        gate = HardSigmoid<alpha=0.2, beta=0.5>(s2)
+        y = Mul(gate, x)
+        """
+    )
+    assert result.of_kind("squeeze_excite") == []
+    kinds = {rejection.kind for rejection in result.rejections}
+    assert "squeeze_excite" in kinds
+    assert "h_sigmoid" in kinds
+
+
+def test_gate_look_alike_without_pool_not_squeeze_excite():
+    # x * HardSigmoid(x) with alpha 0.2 has no pooling, so it is no SE look-alike.
+    result = find("g = HardSigmoid<alpha=0.2, beta=0.5>(x)\n y = Mul(x, g)")
+    kinds = [rejection.kind for rejection in result.rejections]
+    assert kinds == ["h_swish"]
+
+
 LAYER_WEIGHTS = (
     "float[8,8,1,1] w, float[8] b, float[8] s, float[8] bb, float[8] m, float[8] v, float three = {3.0}, "
     "float zero = {0.0}, float six = {6.0}, float[8,4] fw, float[4] fb"
