@@ -236,7 +236,7 @@ class _Fuser:
             if match.kind in ("conv_block", "fc_block"):
                 self.fuse_layer(match)
         for match in self.patterns.matches:
-            if match.kind in ("h_swish", "h_sigmoid", "swish") and len(match.nodes) > 1:
+            if match.kind in ("h_swish", "h_sigmoid", "swish", "relu6") and len(match.nodes) > 1:
                 self._fuse_standalone_activation(match)
         for match in self.patterns.matches:
             if match.kind in ("conv_block", "fc_block"):

@@ -20,8 +20,8 @@ class FusionRules:
     - ``conv_activations``: activation kinds run in the epilogue of a conv or FC.
     - ``conv_residual_add``: a residual Add after a conv runs in its epilogue.
     - ``activation_kernel``: an activation written as several ops (h-swish,
-      h-sigmoid, swish) and not fused into a conv runs as one element-wise
-      kernel. Without the rule, each op is its own kernel.
+      h-sigmoid, swish, ReLU6 as Min and Max) and not fused into a conv runs
+      as one element-wise kernel. Without the rule, each op is its own kernel.
     - ``squeeze_excite``: ``separate`` (pool, the two projections and the
       multiply as their own kernels) or ``one_kernel``.
     - ``qdq``: in a quantized (QDQ) model, the DequantizeLinear nodes before

@@ -357,3 +357,19 @@ def test_one_qdq_pair_scales_only_its_kernel(profile):
 
     assert quantized[0].scaled_bytes == plain[0].scaled_bytes
     assert quantized[0].latency_s == pytest.approx(plain[0].latency_s)
+
+
+ADD_MIN_MAX = """
+g (float[1,8,16,16] a, float[1,8,16,16] b) => (float y) <float zero = {0.0}, float six = {6.0}> {
+  s = Add(a, b)
+  m = Max(s, zero)
+  y = Min(m, six)
+}
+"""
+
+
+def test_standalone_min_max_relu6_one_kernel():
+    """A ReLU6 written as Max then Min after an Add runs as one element-wise kernel, like a two-op h-swish."""
+    result = kernels(ADD_MIN_MAX, DEFAULT_FUSION)
+
+    assert [kernel.op_types for kernel in result.kernels] == [["Add"], ["Max", "Min"]]
