@@ -248,7 +248,7 @@ class _Fuser:
         if self.rules.qdq:
             self.fuse_quantization()
         for rejection in self.patterns.rejections:
-            if "also" in rejection.reason:
+            if rejection.shared:
                 self.unfused.append(UnfusedPattern(rejection.kind, rejection.anchor, f"intermediate consumed elsewhere: {rejection.reason}"))
         return self.build()
 

@@ -48,7 +48,7 @@ def _activation_matches(view: GraphView, order: list[str], result: PatternResult
                     view.check_internal(nodes, view.output(key))
             except Rejected as rejection:
                 if rejection.node is None or rejection.node not in reported_nodes:
-                    result.rejections.append(PatternRejection(kind, key, str(rejection)))
+                    result.rejections.append(PatternRejection(kind, key, str(rejection), rejection.shared))
                 if rejection.node is not None:
                     reported_nodes.add(rejection.node)
                 continue
@@ -78,7 +78,7 @@ def find_patterns(model: Model) -> PatternResult:
         try:
             match = match_squeeze_excite(view, key)
         except Rejected as rejection:
-            result.rejections.append(PatternRejection("squeeze_excite", key, str(rejection)))
+            result.rejections.append(PatternRejection("squeeze_excite", key, str(rejection), rejection.shared))
             continue
         except NoMatch:
             continue

@@ -45,6 +45,7 @@ class PatternRejection:
     kind: str
     anchor: str
     reason: str
+    shared: bool = False  # rejected only because an intermediate tensor is read outside the pattern
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "anchor": self.anchor, "reason": self.reason}
@@ -62,12 +63,15 @@ class Rejected(NoMatch):
     when one does. Several matchers can reach the same look-alike, and
     ``find_patterns`` reports each such node once. ``input`` is the tensor
     the look-alike activation reads, when the matcher got that far.
+    ``shared`` marks a pattern rejected only because a tensor inside it is
+    read elsewhere: its ops are right, but fusing them would drop that tensor.
     """
 
-    def __init__(self, reason: str, node: str | None = None, input: str | None = None):
+    def __init__(self, reason: str, node: str | None = None, input: str | None = None, shared: bool = False):
         super().__init__(reason)
         self.node = node
         self.input = input
+        self.shared = shared
 
 
 @dataclass
@@ -190,6 +194,6 @@ class GraphView:
                     continue
                 outside = [consumer for consumer in self.consumers(tensor) if consumer not in members]
                 if outside:
-                    raise Rejected(f"intermediate '{tensor}' is also read by node '{outside[0]}'")
+                    raise Rejected(f"intermediate '{tensor}' is also read by node '{outside[0]}'", shared=True)
                 if self.is_graph_output(tensor):
-                    raise Rejected(f"intermediate '{tensor}' is also a graph output")
+                    raise Rejected(f"intermediate '{tensor}' is also a graph output", shared=True)

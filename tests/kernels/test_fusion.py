@@ -126,6 +126,8 @@ def test_shared_intermediate_not_fused():
     result = kernels(text, DEFAULT_FUSION)
     assert len(result.kernels) == 5
     assert any(item.reason.startswith("intermediate consumed elsewhere") for item in result.unfused)
+    report = graphcost.analyze(parse_model(text))
+    assert [rejection.shared for rejection in report.patterns.rejections if "also read" in rejection.reason] == [True]
 
 
 def test_unsupported_op_not_fused():
