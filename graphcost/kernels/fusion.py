@@ -158,7 +158,10 @@ class _Fuser:
             self.unfused.append(UnfusedPattern(kind, anchor, f"no rule on this device: {missing_rule}"))
             return False
         op = self.unsupported(addition + kernel)
-        if op is not None:
+        # NOTE: an activation whose ops all fall back runs as one kernel on the
+        # fallback CPU, assuming that CPU fuses multi-op activations as the shipped ones do.
+        all_fall_back = kind in _ACTIVATION_KINDS and all(not self.rules.supports(self.op(key)) for key in addition + kernel)
+        if op is not None and not all_fall_back:
             self.unfused.append(UnfusedPattern(kind, anchor, f"op {op} not supported on this device"))
             return False
         self.groups.union(kernel + addition)

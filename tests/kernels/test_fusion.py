@@ -375,3 +375,11 @@ def test_standalone_min_max_relu6_one_kernel():
     result = kernels(ADD_MIN_MAX, DEFAULT_FUSION)
 
     assert [kernel.op_types for kernel in result.kernels] == [["Add"], ["Max", "Min"]]
+
+
+def test_fallback_min_max_relu6_one_kernel():
+    """On pixel-npu Max and Min fall back to the CPU, where the ReLU6 they form still runs as one kernel."""
+    report = graphcost.analyze(parse_model(ADD_MIN_MAX), hw="pixel-npu")
+    fallback = [kernel for kernel in report.kernels.kernels if kernel.id in report.latency.fallback_kernels]
+
+    assert [kernel.op_types for kernel in fallback] == [["Max", "Min"]]
