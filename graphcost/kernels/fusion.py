@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import networkx as nx
+import onnx
 
 from graphcost.costs import CostStatus
 from graphcost.kernels.rules import QDQ_OPS, FusionRules
@@ -33,6 +34,9 @@ _MOVEMENT_OPS = frozenset(
 )
 _ACTIVATION_KINDS = ("h_swish", "h_sigmoid", "swish", "relu6")
 _MAC_KERNEL_CLASSES = ("conv", "conv_1x1", "conv_depthwise", "fc")
+FLOAT_ELEMENT_TYPES = frozenset(
+    {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE, onnx.TensorProto.BFLOAT16}
+)
 _CONV_CLASSES = {"pointwise": "conv_1x1", "depthwise": "conv_depthwise", "regular": "conv"}
 
 
@@ -52,6 +56,8 @@ class Kernel:
     weight_bytes: int = 0
     write_bytes: int = 0
     output_shapes: list[list[int] | None] = field(default_factory=list)
+    # Share of float tensors in the run-time bytes the kernel reads and writes: the part a device's data type rescales.
+    float_fraction: float = 1.0
 
     @property
     def bytes_moved(self) -> int:
@@ -339,6 +345,7 @@ class _Fuser:
                 kernel.elementwise_ops += row.elementwise_ops
             kernel.param_count += row.param_count
             kernel.weight_bytes += row.weight_bytes
+        kernel.float_fraction = self._float_fraction(nodes)
         if len(nodes) == 1:
             kernel.read_bytes, kernel.write_bytes = rows[0].read_bytes, rows[0].write_bytes
             kernel.output_shapes = rows[0].output_shapes
@@ -346,6 +353,29 @@ class _Fuser:
         self._fold_batchnorm(kernel, nodes)
         self._boundary_traffic(kernel, nodes)
         return kernel
+
+    def _float_fraction(self, nodes: list[str]) -> float:
+        """Return the share of float tensors in the run-time bytes the kernel reads and writes, weights left out.
+
+        A fused int8 conv reads and writes integers, so its share is 0; a
+        DequantizeLinear reads integers and writes floats, so its share is in between.
+        """
+        members = set(nodes)
+        produced = {name for key in nodes for name in self.graph.nodes[key]["outputs"] if name}
+        boundary = {name for key in nodes for name in self.graph.nodes[key]["inputs"] if name and name not in produced}
+        graph_outputs = set(self.model.outputs)
+        for name in produced:
+            if name in graph_outputs or any(reader not in members for reader in self.readers.get(name, [])) or len(nodes) == 1:
+                boundary.add(name)
+        float_bytes = total = 0
+        for name in boundary:
+            info = self.model.tensors.get(name)
+            if info is None or not info.nbytes or info.is_constant:
+                continue
+            total += info.nbytes
+            if info.elem_type in FLOAT_ELEMENT_TYPES:
+                float_bytes += info.nbytes
+        return float_bytes / total if total else 1.0
 
     def _fold_batchnorm(self, kernel: Kernel, nodes: list[str]) -> None:
         """Replace a folded BN's four per-channel tensors and its work by the conv's bias."""

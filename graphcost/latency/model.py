@@ -9,9 +9,9 @@ For each kernel:
   on-chip weight cache are read at on-chip bandwidth, the rest from DRAM;
 - latency = max(compute, memory) + the per-kernel overhead.
 
-Bytes of float kernels are scaled to the device's data type (a float32
+Bytes of float tensors are scaled to the device's data type (a float32
 model on an fp16 GPU moves half the bytes, on an int8 NPU a quarter);
-quantized kernels keep their integer sizes. An NPU kernel with an op
+integer tensors keep their sizes. An NPU kernel with an op
 the device does not support runs on the fallback CPU profile, and every
 tensor crossing between the two costs a transfer. A model quantized for the
 accelerator stays quantized on the CPU, so fallback kernels and transfers
@@ -80,10 +80,9 @@ def byte_scale(model: Model, profile: HardwareProfile) -> float:
     """Return the factor from the model's float bytes to the device's data type bytes.
 
     A model in float32 run on an fp16 device moves half the bytes, on an
-    int8 device a quarter. The factor applies to float kernels only: a
-    quantized kernel (with QuantizeLinear, DequantizeLinear, a QLinear op or
-    an Integer op) keeps its sizes, so one QDQ pair in a float model changes
-    the bytes of its own kernels and no others.
+    int8 device a quarter. The factor applies to float tensors only (see
+    ``kernel_scale``): integer tensors keep their sizes, so one QDQ pair in
+    a float model changes the bytes of its own kernels and no others.
     """
     sizes = [FLOAT_TYPES[t.elem_type] for t in model.tensors.values() if t.elem_type in FLOAT_TYPES and not t.is_constant]
     if not sizes:
@@ -139,7 +138,7 @@ def kernel_terms(
     level the whole working set needs. ``cached_weight_bytes`` are weights
     held in an accelerator's on-chip cache.
     """
-    scale = kernel_scale(kernel, scale)
+    scale, weight_factor = kernel_scale(kernel, scale), weight_scale(kernel, scale)
     compute: dict[str, float] = {}
     if kernel.kernel_class in MAC_CLASSES:
         compute[f"efficiency.{kernel.kernel_class}"] = kernel.macs
@@ -150,7 +149,7 @@ def kernel_terms(
     else:
         compute[f"efficiency.{kernel.kernel_class}"] = kernel.elementwise_ops
     activation_bytes = (kernel.read_bytes + kernel.write_bytes) * scale
-    weight_bytes = kernel.weight_bytes * scale
+    weight_bytes = kernel.weight_bytes * weight_factor
     level = _memory_level(profile, activation_bytes + weight_bytes)
     first = profile.memory[0].name
     hot = min(hot_bytes * scale, kernel.read_bytes * scale)
@@ -162,7 +161,16 @@ def kernel_terms(
 
 
 def kernel_scale(kernel: Kernel, scale: float) -> float:
-    """Return the byte factor of ``kernel``: 1 for a quantized kernel, whose tensors are already integers, else ``scale``."""
+    """Return the byte factor of ``kernel``'s run-time tensors: ``scale`` on the float ones, 1 on the integer ones.
+
+    A fused int8 conv keeps its sizes, a float kernel takes the device's
+    factor, and a DequantizeLinear (integer in, float out) falls in between.
+    """
+    return 1.0 - kernel.float_fraction + kernel.float_fraction * scale
+
+
+def weight_scale(kernel: Kernel, scale: float) -> float:
+    """Return the byte factor of ``kernel``'s weights: 1 in a quantized kernel, whose weights are stored as integers, else ``scale``."""
     return 1.0 if kernel.quantized else scale
 
 
@@ -238,7 +246,7 @@ def estimate_latency(model: Model, kernels: KernelResult, profile: HardwareProfi
             cached = 0.0
             if profile.npu is not None:
                 # Parameters are cached on chip in execution order until the cache is full.
-                cached = min(kernel.weight_bytes * scale, cache_left)
+                cached = min(kernel.weight_bytes * weight_scale(kernel, scale), cache_left)
                 cache_left -= cached
             terms = kernel_terms(kernel, profile, scale, hot.get(kernel.id, 0.0), cached)
             compute_s, memory_s = price(terms.compute, prices), price(terms.memory, prices)

@@ -280,7 +280,11 @@ def test_qdq_conv_stays_on_npu():
     # Quantize and dequantize ops describe the int8 model; the NPU runs the kernel.
     report = graphcost.analyze(parse_model(QDQ_CONV), hw="pixel-npu")
     assert report.latency.fallback_kernels == []
-    assert report.latency.kernels[0].scaled_bytes == report.kernels.kernels[0].bytes_moved
+    # The kernel reads and writes integers and its weights are stored as
+    # integers, so the int8 device moves the same bytes.
+    kernel, latency = report.kernels.kernels[0], report.latency.kernels[0]
+    assert kernel.float_fraction == 0
+    assert latency.scaled_bytes == kernel.bytes_moved
 
 
 CONV_FLATTEN_GEMM = """
@@ -383,3 +387,20 @@ def test_fallback_min_max_relu6_one_kernel():
     fallback = [kernel for kernel in report.kernels.kernels if kernel.id in report.latency.fallback_kernels]
 
     assert [kernel.op_types for kernel in fallback] == [["Max", "Min"]]
+
+
+def test_dequantize_kernel_bytes_partly_scaled():
+    """A DequantizeLinear reads 1-byte integers and writes 4-byte floats: only the floats shrink on an fp16 device."""
+    text = """
+    g (uint8[1,8,16,16] xq) => (float y) <float s = {0.1}, uint8 z = {0}> {
+      y = DequantizeLinear(xq, s, z)
+    }
+    """
+    report = graphcost.analyze(parse_model(text), hw="pixel4-gpu")
+    (kernel,), (latency,) = report.kernels.kernels, report.latency.kernels
+
+    # Run-time tensors: reads 2,048 integer bytes, writes 8,192 float bytes, which halve in fp16.
+    assert kernel.float_fraction == pytest.approx(8_192 / (2_048 + 8_192))
+    assert kernel.read_bytes + kernel.write_bytes == 2_048 + 8_192
+    # The scale and zero point of a quantized kernel keep their sizes.
+    assert latency.scaled_bytes == pytest.approx(2_048 + 8_192 / 2 + kernel.weight_bytes, abs=1)
