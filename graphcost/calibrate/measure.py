@@ -45,7 +45,13 @@ class Measurement:
     runs: int
 
 
-def _session(model: onnx.ModelProto, threads: int, profile_path: str | None = None, source: str = "the model"):
+def _session(
+    model: onnx.ModelProto,
+    threads: int,
+    profile_path: str | None = None,
+    source: str = "the model",
+    optimized_path: str | None = None,
+):
     onnxruntime = import_onnxruntime()
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -55,6 +61,8 @@ def _session(model: onnx.ModelProto, threads: int, profile_path: str | None = No
     if profile_path is not None:
         options.enable_profiling = True
         options.profile_file_prefix = profile_path
+    if optimized_path is not None:
+        options.optimized_model_filepath = optimized_path
     try:
         return onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
@@ -117,19 +125,29 @@ def measure(
     return Measurement(statistics.median(times), min(times), len(times))
 
 
-def profile_node_times(
+@dataclass
+class NodeProfile:
+    """Per-node times from onnxruntime's profiler, and the outputs of each node of the graph it ran."""
+
+    times: dict[str, dict]  # node name -> {op_type, mean_s, count}
+    outputs: dict[str, list[str]]  # node name in onnxruntime's optimized graph -> its output tensor names
+
+
+def profile_nodes(
     model: onnx.ModelProto,
     threads: int = 1,
     runs: int = 10,
     input_shapes: dict[str, tuple[int, ...]] | None = None,
     source: str = "the model",
-) -> dict[str, dict]:
-    """Run ``model`` with onnxruntime's profiler; return node name -> {op_type, mean_s}.
+) -> NodeProfile:
+    """Run ``model`` with onnxruntime's profiler and return each node's mean time over ``runs`` runs after one warm-up run.
 
-    Times are the mean over ``runs`` runs after one warm-up run.
+    The same session saves its optimized graph, so the node names of the
+    trace can be mapped to the tensors each node writes.
     """
     with tempfile.TemporaryDirectory() as folder:
-        session = _session(model, threads, os.path.join(folder, "ort_profile"), source)
+        optimized_path = os.path.join(folder, "optimized.onnx")
+        session = _session(model, threads, os.path.join(folder, "ort_profile"), source, optimized_path)
         feeds = _feeds(session, input_shapes)
         session.run(None, feeds)
         for _ in range(runs):
@@ -137,7 +155,9 @@ def profile_node_times(
         path = session.end_profiling()
         with open(path, encoding="utf-8") as handle:
             events = json.load(handle)
-    return node_times_from_trace(events, skip_first_run=True)
+        optimized = onnx.load(optimized_path, load_external_data=False)
+    outputs = {node.name: list(node.output) for node in optimized.graph.node}
+    return NodeProfile(node_times_from_trace(events, skip_first_run=True), outputs)
 
 
 def node_times_from_trace(events: list[dict], skip_first_run: bool = False) -> dict[str, dict]:

@@ -24,8 +24,15 @@ from graphcost.latency.fit import FitSample
 
 MIN_MATCHED_SHARE = 0.8
 
-# Suffixes onnxruntime appends to the names of nodes its optimizers rewrite.
-_ORT_NAME_SUFFIX = re.compile(r"(_nchwc|_fused|_token_\d+)+$")
+# Prefix and suffixes onnxruntime 1.32 adds to the names of nodes its
+# optimizers rewrite. "fused fc1" is Gemm "fc1" with its activation, and
+# "r1_nchwc" is a conv in the NCHWc layout. "/MatMulAddFusion" marks a MatMul
+# and Add run as one Gemm, and "_token_N" makes a generated name unique.
+_ORT_FUSED_PREFIX = "fused "
+_ORT_NAME_SUFFIX = re.compile(r"(_nchwc|_fused|_token_\d+|/MatMulAddFusion)+$")
+
+# Op types of the layout conversions onnxruntime's NCHWc transformer inserts.
+ORT_LAYOUT_OPS = frozenset({"ReorderInput", "ReorderOutput"})
 
 # TensorFlow Lite op types and the graphcost kernel classes whose time they measure.
 TFLITE_CLASSES = {
@@ -185,6 +192,51 @@ def trace_names(kernels: KernelResult, graph=None) -> dict[str, Kernel]:
     return names
 
 
+def free_node_names(kernels: KernelResult, graph) -> dict[str, str]:
+    """Map the names of the graph's live nodes that belong to no kernel (graphcost counts them as free) to their op types."""
+    in_kernels = {node for kernel in kernels.kernels for node in kernel.nodes}
+    names: dict[str, str] = {}
+    for node, data in graph.nodes(data=True):
+        if node in in_kernels or not data.get("live", True):
+            continue
+        names[node] = data["op_type"]
+        if data["onnx_name"]:
+            names[data["onnx_name"]] = data["op_type"]
+        for output in data["outputs"]:
+            if output:
+                names.setdefault(output, data["op_type"])
+    return names
+
+
+def trace_name_candidates(name: str) -> list[str]:
+    """Return the model node names an onnxruntime trace node name may stand for, the name itself first.
+
+    A user's name may itself start with "fused " or end in "_token_3", so
+    the name is tried as it is before each part is stripped.
+    """
+    candidates = [name]
+    without_suffix = _ORT_NAME_SUFFIX.sub("", name)
+    without_prefix = name.removeprefix(_ORT_FUSED_PREFIX)
+    for candidate in (without_suffix, without_prefix, _ORT_NAME_SUFFIX.sub("", without_prefix)):
+        if candidate and candidate not in candidates:
+            candidates.append(candidate)
+    return candidates
+
+
+def lookup_trace_node(name: str, names: dict, outputs: list[str] = ()):
+    """Return the value ``names`` holds for onnxruntime node ``name``, or None when nothing matches.
+
+    ``outputs`` are the node's output tensors in onnxruntime's optimized
+    graph, where known. They identify a fused node whose generated name
+    carries no model name, such as "fused " for an unnamed Gemm, because
+    the fused node writes the tensor of the last model node it replaces.
+    """
+    for candidate in list(trace_name_candidates(name)) + [output for output in outputs if output]:
+        if candidate in names:
+            return names[candidate]
+    return None
+
+
 def match_onnxruntime(events: list[dict], kernels: KernelResult, byte_scale: float, graph=None) -> TraceMatch:
     """Return one fit sample per kernel whose ops appear by name in the onnxruntime trace."""
     times = node_times_from_trace(events)
@@ -192,8 +244,7 @@ def match_onnxruntime(events: list[dict], kernels: KernelResult, byte_scale: flo
     measured: dict[str, float] = {}
     unmatched: dict[str, float] = {}
     for name, entry in times.items():
-        base = _ORT_NAME_SUFFIX.sub("", name)
-        kernel = kernel_of.get(base) or kernel_of.get(name)
+        kernel = lookup_trace_node(name, kernel_of)
         if kernel is None:
             unmatched[name] = entry["mean_s"]
             continue

@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 import onnx
 
 from graphcost.analysis import analyze_model
-from graphcost.calibrate.measure import measure, profile_node_times
-from graphcost.calibrate.traces import _ORT_NAME_SUFFIX, trace_names
+from graphcost.calibrate.measure import measure, profile_nodes
+from graphcost.calibrate.traces import ORT_LAYOUT_OPS, free_node_names, lookup_trace_node, trace_names
 from graphcost.hardware import HardwareProfile
 from graphcost.load import load
+
+
+# Marks the per-op rows of onnxruntime nodes that match no node of the model.
+UNMATCHED_LABEL = "(matches no model node)"
 
 
 @dataclass
@@ -42,12 +46,21 @@ def validate_model(path: str, profile: HardwareProfile, threads: int = 1, per_op
         predicted: dict[str, float] = {}
         for kernel, latency in zip(report.kernels.kernels, report.latency.kernels):
             predicted[kernel.op_types[0]] = predicted.get(kernel.op_types[0], 0.0) + latency.latency_s
-        kernel_of = trace_names(report.kernels, model.graph)
+        # Kernels are labelled by their first op and free nodes by their op
+        # type. A trace node that matches neither, such as a layout
+        # conversion onnxruntime inserted, keeps onnxruntime's op type with UNMATCHED_LABEL.
+        labels = {name: kernel.op_types[0] for name, kernel in trace_names(report.kernels, model.graph).items()}
+        for name, op_type in free_node_names(report.kernels, model.graph).items():
+            labels.setdefault(name, op_type)
+        node_profile = profile_nodes(proto, threads=threads, input_shapes=feed_shapes, source=str(path))
         measured: dict[str, float] = {}
-        for name, entry in profile_node_times(proto, threads=threads, input_shapes=feed_shapes, source=str(path)).items():
-            kernel = kernel_of.get(_ORT_NAME_SUFFIX.sub("", name)) or kernel_of.get(name)
-            op_type = kernel.op_types[0] if kernel is not None else f"{entry['op_type']} (onnxruntime only)"
-            measured[op_type] = measured.get(op_type, 0.0) + entry["mean_s"]
+        for name, entry in node_profile.times.items():
+            # A layout conversion writes a model tensor too, but it is not the node that wrote it in the model.
+            outputs = [] if entry["op_type"] in ORT_LAYOUT_OPS else node_profile.outputs.get(name, [])
+            label = lookup_trace_node(name, labels, outputs)
+            if label is None:
+                label = f"{entry['op_type']} {UNMATCHED_LABEL}"
+            measured[label] = measured.get(label, 0.0) + entry["mean_s"]
         for op_type in sorted(set(predicted) | set(measured), key=lambda op: -measured.get(op, 0.0)):
             row.by_op_type[op_type] = (predicted.get(op_type, 0.0), measured.get(op_type, 0.0))
     return row
