@@ -17,13 +17,18 @@ COUNTING_CONVENTION = (
     "each tensor's element type: read_bytes are run-time inputs read, weight_bytes stored constants read, "
     "write_bytes outputs written; bytes_moved is their sum. Nodes are 'costed', 'free' (shape bookkeeping "
     "or constants folded at load time) or 'uncosted': the op has no formula (its bytes are still counted), "
-    "or a shape it needs is unknown (nothing counted); the reason field says which."
+    "or a shape it needs is unknown (nothing counted); the reason field says which. The work of an uncosted "
+    "node is unknown, so its macs and elementwise_ops are null."
 )
 
 
 @dataclass
 class NodeCost:
-    """Cost of one node of the graph."""
+    """Cost of one node of the graph.
+
+    ``macs`` and ``elementwise_ops`` of an uncosted node are 0 so that sums
+    over rows stay ints. Its work is unknown, so ``to_dict`` makes them None.
+    """
 
     key: str
     onnx_name: str
@@ -48,6 +53,8 @@ class NodeCost:
         data = asdict(self)
         data["status"] = self.status.value
         data["bytes_moved"] = self.bytes_moved
+        if self.status is CostStatus.UNCOSTED:
+            data["macs"] = data["elementwise_ops"] = None
         return data
 
 

@@ -14,6 +14,7 @@ import re
 
 import networkx as nx
 
+from graphcost.costs import CostStatus
 from graphcost.load import Model
 from graphcost.report.html.charts import class_color
 from graphcost.report.render import kernel_status, kernel_uncosted_counts, unknown_group_fields
@@ -35,6 +36,8 @@ _LATENCY_FIELDS = (
     "arithmetic_intensity",
     "scaled_bytes",
 )
+# Cost fields of an uncosted node, whose work is unknown.
+_UNKNOWN_WORK_FIELDS = frozenset({"macs", "elementwise_ops"})
 # Characters XML 1.0 does not allow in a document, not even escaped.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -72,7 +75,8 @@ def op_graph(model: Model, report: AnalysisReport) -> nx.DiGraph:
 
     Dead nodes (no path to a graph output) are kept, with ``live`` false,
     ``status`` "dead" and no cost attributes, because the analysis leaves
-    them out.
+    them out. An uncosted node has no ``macs`` or ``elementwise_ops``
+    attribute, because its work is unknown (null in the JSON report).
     """
     kernel_of = {}
     if report.kernels is not None:
@@ -94,13 +98,16 @@ def op_graph(model: Model, report: AnalysisReport) -> nx.DiGraph:
             attributes["status"] = "dead"
             attributes["label"] = f"{data['op_type']}\n{key}\n(dead)"
         else:
-            attributes.update({name: getattr(cost, name) for name in _COST_FIELDS})
+            uncosted = cost.status is CostStatus.UNCOSTED
+            unknown = _UNKNOWN_WORK_FIELDS if uncosted else frozenset()
+            attributes.update({name: getattr(cost, name) for name in _COST_FIELDS if name not in unknown})
             attributes["bytes_moved"] = cost.bytes_moved
             attributes["status"] = cost.status.value
             attributes["reason"] = cost.reason
             attributes["output_shapes"] = "; ".join(shape_text(shape) for shape in cost.output_shapes)
             attributes["output_dtype"] = cost.output_dtype
-            attributes["label"] = f"{data['op_type']}\n{key}\n{attributes['output_shapes']}\n{cost.macs / 1e6:,.2f} M MACs"
+            macs_text = _macs_label(cost.macs, int(uncosted), 1)
+            attributes["label"] = f"{data['op_type']}\n{key}\n{attributes['output_shapes']}\n{macs_text}"
         if key in kernel_of:
             attributes["kernel"] = kernel_of[key]
         exported.add_node(key, **attributes)

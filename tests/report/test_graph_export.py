@@ -7,6 +7,7 @@ import json
 import re
 
 import networkx as nx
+import onnx
 import pytest
 
 import graphcost
@@ -15,8 +16,10 @@ from graphcost.report.export import dot_text, graphml_text, kernel_graph, op_gra
 from report_helpers import (
     HOSTILE_INPUT,
     HOSTILE_NAME,
+    CONV_MACS,
     MOBILENET_V2,
     SSDLITE,
+    custom_op_model,
     hostile_model,
     partial_kernel_model,
     run_cli,
@@ -180,6 +183,37 @@ def test_kernel_graph_marks_uncosted_kernels(tmp_path):
     assert partial["macs"] == report.kernels.kernels[1].macs
     assert "arithmetic_intensity" not in partial
     assert ">= " in partial["label"]
+
+
+def test_op_graph_marks_uncosted_nodes(tmp_path):
+    model = graphcost.load(custom_op_model())
+    report = graphcost.analysis.analyze_model(model)
+
+    graph = read_graphml(graphml_text(op_graph(model, report)), tmp_path)
+
+    for key in ("fancy", "last_relu"):
+        node = graph.nodes[key]
+        assert node["status"] == "uncosted"
+        for name in ("macs", "elementwise_ops"):
+            assert name not in node, f"{name} of uncosted {key} is unknown"
+        assert "MACs unknown" in node["label"]
+        assert "0.00 M MACs" not in node["label"]
+    assert graph.nodes["fancy"]["read_bytes"] > 0, "bytes of tensors of known shape are still counted"
+    assert graph.nodes["conv"]["macs"] == CONV_MACS
+
+
+def test_cli_dot_marks_uncosted_nodes(tmp_path, capsys):
+    path = tmp_path / "custom.onnx"
+    onnx.save(custom_op_model(), path)
+
+    result = run_cli(["export", path, "--format", "dot"], capsys)
+
+    assert result.status == 0, result.stderr
+    nodes, _ = dot_statements(result.stdout)
+    assert "macs" not in nodes["fancy"]
+    assert "elementwise_ops" not in nodes["fancy"]
+    assert nodes["fancy"]["label"].endswith("MACs unknown")
+    assert nodes["conv"]["macs"] == str(CONV_MACS)
 
 
 def test_graphml_keeps_value_types(tmp_path):

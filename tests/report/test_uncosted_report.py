@@ -154,12 +154,44 @@ def test_cli_table_for_custom_model(custom_path, capsys):
     assert "uncosted, a tensor shape its formula needs is unknown: Relu x1" in result.stdout
 
 
-def test_csv_keeps_numbers(custom_path, capsys):
-    result = run_cli(["analyze", custom_path, "--format", "csv"], capsys)
+def test_node_csv_leaves_unknown_work_empty(custom_path, capsys):
+    result = run_cli(["analyze", custom_path, "--format", "csv", "--group-by", "node"], capsys)
 
     rows = {row["key"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
-    assert rows["fancy"]["macs"] == "0"
-    assert rows["fancy"]["status"] == "uncosted"
+    for key in ("fancy", "last_relu"):
+        assert rows[key]["status"] == "uncosted"
+        assert rows[key]["macs"] == "", f"the MACs of uncosted {key} are unknown, not {rows[key]['macs']!r}"
+        assert rows[key]["elementwise_ops"] == ""
+    assert rows["fancy"]["read_bytes"] == str(8 * 16 * 16 * 4), "bytes of tensors of known shape are still counted"
+    assert rows["conv"]["macs"] == str(CONV_MACS)
+    assert rows["first_relu"]["elementwise_ops"] == str(RELU_OPS)
+
+
+def test_node_json_unknown_work_null(custom_path, capsys):
+    result = run_cli(["analyze", custom_path, "--format", "json"], capsys)
+
+    nodes = {node["key"]: node for node in json.loads(result.stdout)["nodes"]}
+    for key in ("fancy", "last_relu"):
+        assert nodes[key]["macs"] is None, key
+        assert nodes[key]["elementwise_ops"] is None, key
+    assert nodes["fancy"]["bytes_moved"] > 0
+    assert nodes["conv"]["macs"] == CONV_MACS
+    assert nodes["first_relu"]["elementwise_ops"] == RELU_OPS
+
+
+def test_api_node_dict_unknown_work_null():
+    """The Python API's dicts mark unknown work too, while the NodeCost attributes stay ints for sums."""
+    report = graphcost.analyze(custom_op_model())
+    rows = {row.key: row for row in report.rows}
+
+    nodes = {node["key"]: node for node in report.to_dict()["nodes"]}
+
+    assert nodes["fancy"]["macs"] is None
+    assert nodes["fancy"]["elementwise_ops"] is None
+    assert rows["fancy"].to_dict()["macs"] is None
+    assert rows["fancy"].macs == 0
+    assert rows["fancy"].elementwise_ops == 0
+    assert nodes["conv"]["macs"] == CONV_MACS
 
 
 @pytest.mark.parametrize("model, expected", [(custom_op_model, True), (conv_relu_model, False)])
