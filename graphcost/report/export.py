@@ -50,14 +50,21 @@ def shape_text(shape: list[int] | tuple[int, ...] | None) -> str:
 
 
 def _tensor_attributes(tensors) -> dict[str, object]:
-    """Return the attributes of an edge that carries ``tensors`` (TensorInfo objects)."""
-    return {
+    """Return the attributes of an edge that carries ``tensors`` (TensorInfo objects).
+
+    An edge that carries a tensor of unknown size has no ``nbytes``
+    attribute, because its total size is unknown.
+    """
+    sizes = [tensor.nbytes for tensor in tensors]
+    attributes: dict[str, object] = {
         "tensors": json.dumps([tensor.name for tensor in tensors]),
         "shapes": "; ".join(shape_text(tensor.shape) for tensor in tensors),
         "dtypes": "; ".join(tensor.dtype for tensor in tensors),
-        "nbytes": sum(tensor.nbytes or 0 for tensor in tensors),
-        "label": "; ".join(shape_text(tensor.shape) for tensor in tensors),
     }
+    if None not in sizes:
+        attributes["nbytes"] = sum(sizes)
+    attributes["label"] = "; ".join(shape_text(tensor.shape) for tensor in tensors)
+    return attributes
 
 
 def _graph_attributes(report: AnalysisReport, kind: str) -> dict[str, object]:

@@ -216,6 +216,29 @@ def test_cli_dot_marks_uncosted_nodes(tmp_path, capsys):
     assert nodes["conv"]["macs"] == str(CONV_MACS)
 
 
+def test_op_graph_unknown_tensor_size(tmp_path):
+    model = graphcost.load(custom_op_model())
+    report = graphcost.analysis.analyze_model(model)
+
+    graph = read_graphml(graphml_text(op_graph(model, report)), tmp_path)
+
+    unknown = graph.edges["fancy", "last_relu"]
+    assert unknown["shapes"] == "?"
+    assert "nbytes" not in unknown, "the size of a tensor of unknown shape is unknown, not 0"
+    assert graph.edges["conv", "first_relu"]["nbytes"] == CONV_MACS // 8 * 4
+
+
+def test_kernel_graph_unknown_tensor_size(tmp_path):
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    ids = {kernel.nodes[0]: kernel.id for kernel in report.kernels.kernels}
+
+    graph = read_graphml(graphml_text(kernel_graph(report)), tmp_path)
+    _, edges = dot_statements(dot_text(kernel_graph(report)))
+
+    assert "nbytes" not in graph.edges[ids["fancy"], ids["conv"]]
+    assert "nbytes" not in edges[ids["fancy"], ids["conv"]]
+
+
 def test_graphml_keeps_value_types(tmp_path):
     model, report = loaded(SSDLITE, "pixel1-cpu")
     op = read_graphml(graphml_text(op_graph(model, report)), tmp_path)
