@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import logging
 import os
 import platform
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from graphcost.hardware import HardwareProfile, Sourced
 from graphcost.latency.fit import OVERHEAD, FitResult, FitSample, _units, fit_profile, parameter_names
 from graphcost.latency.model import byte_scale, hot_input_bytes, kernel_terms, seconds_per_unit
 from graphcost.load import load
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, str], None]
 
@@ -138,12 +141,36 @@ def _raise_peak(base: HardwareProfile, samples: list[FitSample], source: str) ->
     return dataclasses.replace(base, macs_per_s=Sourced(peak, reason), elementwise_ops_per_s=Sourced(peak, reason))
 
 
+def _mark_at_limit(profile: HardwareProfile, at_limit: dict[str, str], source: str) -> HardwareProfile:
+    """Return ``profile`` with the source of each parameter in ``at_limit`` saying that the fit stopped it at that limit."""
+
+    def marked(name: str, old: Sourced) -> Sourced:
+        if name not in at_limit:
+            return old
+        return Sourced(old.value, f"at the fit's limit of {at_limit[name]}; the data did not pin it: {source}")
+
+    efficiency = {key: marked(f"efficiency.{key}", value) for key, value in profile.efficiency.items()}
+    memory = tuple(
+        dataclasses.replace(level, bandwidth_bytes_per_s=marked(f"memory.{level.name}", level.bandwidth_bytes_per_s))
+        for level in profile.memory
+    )
+    overhead = marked(OVERHEAD, profile.overhead_per_kernel_s)
+    return dataclasses.replace(profile, efficiency=efficiency, memory=memory, overhead_per_kernel_s=overhead)
+
+
 def _finish(base: HardwareProfile, samples: list[FitSample], name: str, description: str, source: str, notes: list[str]) -> Calibration:
     base = _raise_peak(base, samples, source)
     fit = _fit(base, samples, source)
     calibration = Calibration(fit, samples)
+    for parameter, limit in fit.at_limit.items():
+        logger.warning(
+            "%s stopped at the fit's limit of %s, so the data did not pin it and the profile contains the limit. "
+            "Start from a --base profile whose value is closer to this machine's",
+            parameter,
+            limit,
+        )
     profile = dataclasses.replace(
-        fit.profile,
+        _mark_at_limit(fit.profile, fit.at_limit, source),
         name=name,
         description=description,
         notes=tuple(notes) + (f"fit residuals: {calibration.residual_summary()}",),

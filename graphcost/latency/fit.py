@@ -51,6 +51,9 @@ class FitResult:
     iterations: int
     objective: float  # weighted sum of squared relative errors plus the ridge term
     converged: bool  # False when the bounds cycled or max_iterations ran out
+    # Fitted parameter -> the limit its price stopped at, in words. Such a
+    # value is where the fit was clamped, not a value the data pinned.
+    at_limit: dict[str, str] = field(default_factory=dict)
 
 
 def parameter_names(profile: HardwareProfile) -> list[str]:
@@ -131,12 +134,23 @@ def fit_profile(
         if current < best_objective:
             best_objective, best_prices = current, dict(prices)
     prices = best_prices
+    at_limit = {name: _limit_text(name, floor[name], start[name]) for name in free if prices[name] <= floor[name]}
     fitted = profile_with_prices(profile, prices, source, free)
     residuals = {
         sample.name: float((price(_units(sample, profile, prices), prices) - sample.measured_s) / sample.measured_s)
         for sample in samples
     }
-    return FitResult(fitted, {name: prices[name] for name in free}, residuals, iterations, best_objective, converged)
+    return FitResult(fitted, {name: prices[name] for name in free}, residuals, iterations, best_objective, converged, at_limit)
+
+
+def _limit_text(name: str, floor: float, start: float) -> str:
+    """Describe the lower limit ``floor`` of the price of ``name`` as a limit on the parameter's value."""
+    if name.startswith("efficiency.") and floor > start * MIN_RELATIVE:
+        return "efficiency 1, the maximum"
+    if name == OVERHEAD:
+        return f"{MIN_RELATIVE:.0%} of the starting value"
+    # Efficiencies and bandwidths are rates, the inverse of their prices.
+    return f"{1 / MIN_RELATIVE:.0f}x the starting value"
 
 
 def profile_with_prices(profile: HardwareProfile, prices: dict[str, float], source: str, changed: list[str]) -> HardwareProfile:

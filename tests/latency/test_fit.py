@@ -83,3 +83,24 @@ def test_fit_keeps_best_step():
     result = fit_profile(start, samples, free=free, ridge=0.001)
     assert result.iterations < 50
     assert result.objective <= min(objectives) * (1 + 1e-9)
+
+
+def test_fit_reports_parameter_at_limit():
+    truth = load_profile("pixel1-cpu")
+    measured = samples_on(truth)
+    # The measured runs need 1/1000 of the starting overhead, below the fit's floor of 2%.
+    start = dataclasses.replace(truth, overhead_per_kernel_s=Sourced(truth.overhead_per_kernel_s.value * 1000, "test start"))
+
+    result = fit_profile(start, measured, free=["efficiency.conv_1x1", "overhead"], ridge=1e-6, source="calibrated: test")
+
+    assert result.at_limit == {"overhead": "2% of the starting value"}
+    assert result.profile.overhead_per_kernel_s.value == pytest.approx(start.overhead_per_kernel_s.value * 0.02)
+
+
+def test_fit_within_limits_reports_none():
+    truth = load_profile("pixel1-cpu")
+    start = dataclasses.replace(truth, overhead_per_kernel_s=Sourced(truth.overhead_per_kernel_s.value * 1.4, "test start"))
+
+    result = fit_profile(start, samples_on(truth), free=["efficiency.conv_1x1", "overhead"], ridge=1e-6, source="calibrated: test")
+
+    assert result.at_limit == {}
