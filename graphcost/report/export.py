@@ -17,7 +17,12 @@ import networkx as nx
 from graphcost.costs import CostStatus
 from graphcost.load import Model
 from graphcost.report.html.charts import class_color
-from graphcost.report.render import kernel_status, kernel_uncosted_counts, unknown_group_fields
+from graphcost.report.render import (
+    kernel_bound_text,
+    kernel_status,
+    kernel_uncosted_counts,
+    unknown_group_fields,
+)
 from graphcost.results import AnalysisReport
 
 EXPORT_FORMATS = ("graphml", "dot")
@@ -159,7 +164,8 @@ def kernel_graph(report: AnalysisReport) -> nx.DiGraph:
             item = latency[kernel.id]
             fields = {name: getattr(item, name) for name in _LATENCY_FIELDS if name not in unknown}
             attributes.update(_finite_values(fields))
-            label += f"\n{'>= ' if uncosted[kernel.id] else ''}{item.latency_s * 1e3:,.3f} ms, {item.bound}-bound"
+            bound_text = kernel_bound_text(item, uncosted[kernel.id])
+            label += f"\n{'>= ' if uncosted[kernel.id] else ''}{item.latency_s * 1e3:,.3f} ms, {bound_text}"
         attributes["label"] = label
         exported.add_node(kernel.id, **attributes)
     for source, target, data in report.kernels.graph.edges(data=True):

@@ -22,6 +22,8 @@ GROUPINGS = ("node", "op-type", "kernel")
 # LOWER_BOUND before a sum that leaves out the work of uncosted nodes.
 NOT_COMPUTED = "-"
 LOWER_BOUND = ">= "
+# The bound cell of a kernel with an uncosted node, whose unknown work could change what limits it.
+UNKNOWN_BOUND = "unknown"
 
 _NODE_HEADERS = [
     "#",
@@ -156,16 +158,27 @@ def kernel_uncosted_counts(report: AnalysisReport) -> dict[str, int]:
 def unknown_group_fields(uncosted: int, count: int) -> frozenset[str]:
     """Return the CSV and JSON fields of a kernel or op type that are unknown because ``uncosted`` of its ``count`` nodes are.
 
-    These are the cells a table shows as NOT_COMPUTED. With every node
-    uncosted, the work and compute time are unknown. With any, so is the
-    FLOP/byte, which divides a partial work sum by partial bytes. The other
-    sums stay as lower bounds.
+    A table shows these cells as NOT_COMPUTED, and the bound as
+    UNKNOWN_BOUND. With every node uncosted, the work and compute time are
+    unknown. With any, so are the FLOP/byte, which divides a partial work
+    sum by partial bytes, and the bound, because the left-out work could
+    change what limits the kernel. The other sums stay as lower bounds.
     """
     if uncosted == 0:
         return frozenset()
     if uncosted == count:
-        return frozenset({"macs", "elementwise_ops", "compute_s", "arithmetic_intensity"})
-    return frozenset({"arithmetic_intensity"})
+        return frozenset({"macs", "elementwise_ops", "compute_s", "arithmetic_intensity", "bound"})
+    return frozenset({"arithmetic_intensity", "bound"})
+
+
+def kernel_bound(item, uncosted: int) -> str:
+    """Return what limits a kernel's latency (``item`` is its KernelLatency): its bound, or UNKNOWN_BOUND with ``uncosted`` nodes."""
+    return UNKNOWN_BOUND if uncosted else item.bound
+
+
+def kernel_bound_text(item, uncosted: int) -> str:
+    """Return a kernel's bound as a label or tooltip says it: 'memory-bound', or 'bound unknown' with ``uncosted`` nodes."""
+    return "bound unknown" if uncosted else f"{item.bound}-bound"
 
 
 def kernel_status(uncosted: int) -> str:
@@ -230,8 +243,8 @@ def _latency_cells(report: AnalysisReport) -> dict[str, list[str]]:
     """Return the latency columns of each kernel row, keyed by kernel id.
 
     The latency of a kernel with an uncosted node leaves out that node's
-    unknown work, so it is marked as a lower bound, and its FLOP/byte is
-    unknown.
+    unknown work, so it is marked as a lower bound, and its bound and
+    FLOP/byte are unknown.
     """
     latency = report.latency
     uncosted = kernel_uncosted_counts(report)
@@ -239,7 +252,7 @@ def _latency_cells(report: AnalysisReport) -> dict[str, list[str]]:
         item.kernel_id: [
             (LOWER_BOUND if uncosted[item.kernel_id] else "") + f"{item.latency_s * 1e3:.3f}",
             _share_float(item.latency_s, latency.total_s),
-            item.bound + (f" ({item.device})" if item.device != latency.profile else ""),
+            kernel_bound(item, uncosted[item.kernel_id]) + (f" ({item.device})" if item.device != latency.profile else ""),
             NOT_COMPUTED if uncosted[item.kernel_id] else _intensity_cell(item.arithmetic_intensity),
         ]
         for item in latency.kernels
@@ -481,10 +494,13 @@ def _latency_lines(report: AnalysisReport) -> list[str]:
     latency = report.latency
     if not latency.kernels:
         return [f"latency on {latency.profile}: 0 ms, no kernels to run"]
-    bounds: dict[str, int] = {}
-    for item in latency.kernels:
-        bounds[item.bound] = bounds.get(item.bound, 0) + 1
-    bound_text = ", ".join(f"{count} {bound}-bound" for bound, count in sorted(bounds.items()))
+    uncosted = kernel_uncosted_counts(report)
+    bounds = Counter(kernel_bound(item, uncosted[item.kernel_id]) for item in latency.kernels)
+    unknown = bounds.pop(UNKNOWN_BOUND, 0)
+    bound_parts = [f"{count} {bound}-bound" for bound, count in sorted(bounds.items())]
+    if unknown:
+        bound_parts.append(f"bound unknown for {unknown} with uncosted nodes")
+    bound_text = ", ".join(bound_parts)
     by_class = ", ".join(f"{name} {seconds * 1e3:.2f}" for name, seconds in latency.by_class.items())
     at_least = "at least " if totals_are_lower_bounds(report) else ""
     lines = [

@@ -356,3 +356,15 @@ def test_cli_bad_input_one_line(tmp_path, capsys, monkeypatch, argv, message):
     assert len(result.stderr_lines) == 1
     assert message in result.stderr
     assert result.stdout == ""
+
+
+def test_kernel_graph_bound_unknown(tmp_path):
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    ids = {kernel.nodes[0]: kernel.id for kernel in report.kernels.kernels}
+
+    graph = read_graphml(graphml_text(kernel_graph(report)), tmp_path)
+
+    for kernel_id in (ids["fancy"], ids["conv"]):
+        assert "bound" not in graph.nodes[kernel_id], "uncosted work makes the bound unknown"
+        assert graph.nodes[kernel_id]["label"].endswith("bound unknown")
+    assert graph.nodes[ids["fancy"]]["latency_s"] > 0

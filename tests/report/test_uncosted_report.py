@@ -339,3 +339,64 @@ def test_roofline_leaves_out_uncosted_kernels():
 
     assert mixed.macs > 0
     assert mixed.id not in {point.kernel_id for point in points}
+
+
+def bar_tooltips(page) -> dict[str, str]:
+    """Return the tooltip of each bar of the kernel bar chart, keyed by kernel id."""
+    tooltips = {}
+    for index, element in enumerate(page.elements):
+        if element.tag == "rect" and element.attributes.get("class") == "kernel-bar":
+            title = page.elements[index + 1]
+            assert title.tag == "title"
+            tooltips[element.attributes["data-kernel"]] = title.text
+    return tooltips
+
+
+def test_kernel_bound_unknown_in_table():
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel1-cpu")
+    ids = kernel_ids(report)
+
+    text = render(report, "table", "kernel")
+    rows = table_rows(text)
+
+    # Cells of a kernel row end in: latency, latency share, bound, FLOP/byte.
+    assert rows[ids["fancy"]][-2] == "unknown"
+    assert rows[ids["add"]][-2] == "unknown"
+    assert rows[ids["conv"]][-2] == "overhead"
+    assert "(1 overhead-bound, bound unknown for 2 with uncosted nodes)" in text
+
+
+def test_kernel_bound_unknown_csv_json():
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    ids = kernel_ids(report)
+
+    rows = csv_rows(render(report, "csv", "kernel"), "id")
+    data = json.loads(render(report, "json"))
+
+    latency = {item["kernel_id"]: item for item in data["latency"]["kernels"]}
+    for kernel_id in (ids["fancy"], ids["conv"]):
+        assert rows[kernel_id]["bound"] == "", "a kernel with uncosted work has no known bound"
+        assert latency[kernel_id]["bound"] is None
+    assert rows[ids["fancy"]]["latency_s"] != ""
+
+
+def test_kernel_bound_known_without_uncosted():
+    report = graphcost.analyze(conv_relu_model(), hw="pixel1-cpu")
+
+    (row,) = csv_rows(render(report, "csv", "kernel"), "id").values()
+    data = json.loads(render(report, "json"))
+
+    assert row["bound"] == report.latency.kernels[0].bound
+    assert data["latency"]["kernels"][0]["bound"] == report.latency.kernels[0].bound
+    assert "bound unknown" not in render(report, "table", "kernel")
+
+
+def test_html_bar_tooltip_bound_unknown():
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel1-cpu")
+    ids = kernel_ids(report)
+
+    tooltips = bar_tooltips(parse_page(render(report, "html", "kernel")))
+
+    assert "bound unknown on pixel1-cpu" in tooltips[ids["fancy"]]
+    assert "-bound" not in tooltips[ids["fancy"]]
+    assert "overhead-bound on pixel1-cpu" in tooltips[ids["conv"]]

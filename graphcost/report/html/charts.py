@@ -36,7 +36,7 @@ from graphcost.report.html.svg import (
     y_axis,
 )
 from graphcost.costs import CostStatus
-from graphcost.report.render import count_text
+from graphcost.report.render import count_text, kernel_bound_text, kernel_uncosted_counts
 from graphcost.results import AnalysisReport
 
 # One colour per kernel class of graphcost.hardware.profile.KERNEL_CLASSES,
@@ -137,6 +137,7 @@ def kernel_bar_chart(report: AnalysisReport) -> str:
     kernels = report.kernels.kernels
     metric = _bar_metric(report)
     latency = {item.kernel_id: item for item in report.latency.kernels} if report.latency is not None else {}
+    uncosted = kernel_uncosted_counts(report)
     count = max(len(kernels), 1)
     plot_width = max(1100.0, count * 4.0)
     width = LEFT_MARGIN + plot_width + RIGHT_MARGIN
@@ -167,7 +168,7 @@ def kernel_bar_chart(report: AnalysisReport) -> str:
         text = f"#{index} {kernel.id} {kernel.label or kernel.kernel_class} ({kernel.kernel_class}) at {_first_node(kernel)}: {displayed:,.3f} {metric.unit}"
         if kernel.id in latency:
             item = latency[kernel.id]
-            text += f", {item.bound}-bound on {item.device}"
+            text += f", {kernel_bound_text(item, uncosted[kernel.id])} on {item.device}"
         on_fallback = kernel.id in latency and latency[kernel.id].device != report.latency.profile
         attributes = {
             "class": "kernel-bar",
