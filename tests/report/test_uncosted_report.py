@@ -400,3 +400,26 @@ def test_html_bar_tooltip_bound_unknown():
     assert "bound unknown on pixel1-cpu" in tooltips[ids["fancy"]]
     assert "-bound" not in tooltips[ids["fancy"]]
     assert "overhead-bound on pixel1-cpu" in tooltips[ids["conv"]]
+
+
+def test_html_bar_tooltip_marks_lower_bound():
+    report = graphcost.analyze(partial_kernel_model(), hw="pixel-npu")
+    ids = kernel_ids(report)
+    latency = {item.kernel_id: item.latency_s for item in report.latency.kernels}
+
+    page = parse_page(render(report, "html", "kernel"))
+    tooltips = bar_tooltips(page)
+
+    for kernel_id in (ids["fancy"], ids["conv"]):
+        assert f": >= {latency[kernel_id] * 1e3:,.3f} ms" in tooltips[kernel_id], "as '>=' in the kernel table"
+    titles = [element.text for element in page.elements if element.tag == "text"]
+    assert any(f"(total at least {report.latency.total_s * 1e3:,.2f} ms)" in title for title in titles)
+
+
+def test_html_bar_tooltip_exact_without_uncosted():
+    report = graphcost.analyze(conv_relu_model(), hw="pixel-npu")
+
+    (tooltip,) = bar_tooltips(parse_page(render(report, "html", "kernel"))).values()
+
+    assert f": {report.latency.total_s * 1e3:,.3f} ms" in tooltip
+    assert ">=" not in tooltip

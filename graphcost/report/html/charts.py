@@ -36,7 +36,7 @@ from graphcost.report.html.svg import (
     y_axis,
 )
 from graphcost.costs import CostStatus
-from graphcost.report.render import count_text, kernel_bound_text, kernel_uncosted_counts
+from graphcost.report.render import LOWER_BOUND, count_text, kernel_bound_text, kernel_uncosted_counts
 from graphcost.results import AnalysisReport
 
 # One colour per kernel class of graphcost.hardware.profile.KERNEL_CLASSES,
@@ -103,8 +103,9 @@ class _BarMetric:
 def _bar_metric(report: AnalysisReport) -> _BarMetric:
     latency = report.latency
     if latency is not None:
+        at_least = "at least " if report.totals_are_lower_bounds else ""
         return _BarMetric(
-            title=f"Latency per kernel on {latency.profile}, in execution order (total {latency.total_s * 1e3:,.2f} ms)",
+            title=f"Latency per kernel on {latency.profile}, in execution order (total {at_least}{latency.total_s * 1e3:,.2f} ms)",
             axis_title="latency (ms)",
             scale=1e3,
             unit="ms",
@@ -165,10 +166,14 @@ def kernel_bar_chart(report: AnalysisReport) -> str:
         height = bottom - y_scale(displayed)
         if displayed > 0:
             height = max(height, 1.0)  # keep a tiny nonzero value visible as a 1 px bar
-        text = f"#{index} {kernel.id} {kernel.label or kernel.kernel_class} ({kernel.kernel_class}) at {_first_node(kernel)}: {displayed:,.3f} {metric.unit}"
+        text = f"#{index} {kernel.id} {kernel.label or kernel.kernel_class} ({kernel.kernel_class}) at {_first_node(kernel)}: "
         if kernel.id in latency:
+            # As in the kernel table, the latency of a kernel with an uncosted node is a lower bound.
             item = latency[kernel.id]
-            text += f", {kernel_bound_text(item, uncosted[kernel.id])} on {item.device}"
+            lower_bound = LOWER_BOUND if uncosted[kernel.id] else ""
+            text += f"{lower_bound}{displayed:,.3f} {metric.unit}, {kernel_bound_text(item, uncosted[kernel.id])} on {item.device}"
+        else:
+            text += f"{displayed:,.3f} {metric.unit}"
         on_fallback = kernel.id in latency and latency[kernel.id].device != report.latency.profile
         attributes = {
             "class": "kernel-bar",
