@@ -20,7 +20,7 @@ from graphcost.calibrate.traces import TraceMatch, match_onnxruntime, match_tfli
 from graphcost.errors import GraphcostError
 from graphcost.hardware import HardwareProfile, Sourced
 from graphcost.latency.fit import OVERHEAD, FitResult, FitSample, _units, fit_profile, parameter_names
-from graphcost.latency.model import byte_scale, hot_input_bytes, kernel_terms, seconds_per_unit
+from graphcost.latency.model import MAC_CLASSES, byte_scale, hot_input_bytes, kernel_terms, seconds_per_unit
 from graphcost.load import load
 
 logger = logging.getLogger(__name__)
@@ -127,18 +127,37 @@ FASTEST_EFFICIENCY = 0.8
 
 
 def _raise_peak(base: HardwareProfile, samples: list[FitSample], source: str) -> HardwareProfile:
-    rates = [
-        kernel.macs / sample.measured_s
-        for sample in samples
-        if len(sample.kernels.kernels) == 1
-        for kernel in sample.kernels.kernels
-        if kernel.macs
-    ]
-    if not rates or max(rates) <= FASTEST_EFFICIENCY * base.macs_per_s.value:
-        return base
-    peak = max(rates) / FASTEST_EFFICIENCY
-    reason = f"{source}; raised so the fastest measured kernel, {max(rates) / 1e9:.1f} GMAC/s, runs at {FASTEST_EFFICIENCY:.0%} of peak"
-    return dataclasses.replace(base, macs_per_s=Sourced(peak, reason), elementwise_ops_per_s=Sourced(peak, reason))
+    """Raise each peak of ``base`` that a single-kernel sample runs faster than FASTEST_EFFICIENCY of.
+
+    The MAC peak is raised from the fastest conv or FC kernel and the
+    element-wise peak from the fastest kernel of another class, because a
+    MAC rate does not bound the rate of adds, activations or pooling.
+    """
+    mac_rates, operation_rates = [], []
+    for sample in samples:
+        if len(sample.kernels.kernels) != 1:
+            continue
+        kernel = sample.kernels.kernels[0]
+        if kernel.kernel_class in MAC_CLASSES:
+            if kernel.macs:
+                mac_rates.append(kernel.macs / sample.measured_s)
+        elif kernel.elementwise_ops:
+            operation_rates.append(kernel.elementwise_ops / sample.measured_s)
+    macs_per_s = _raised_peak(base.macs_per_s, mac_rates, "conv or FC kernel", "GMAC/s", source)
+    elementwise_ops_per_s = _raised_peak(
+        base.elementwise_ops_per_s, operation_rates, "element-wise kernel", "G operations/s", source
+    )
+    return dataclasses.replace(base, macs_per_s=macs_per_s, elementwise_ops_per_s=elementwise_ops_per_s)
+
+
+def _raised_peak(peak: Sourced, rates: list[float], kernel_kind: str, unit: str, source: str) -> Sourced:
+    if not rates or max(rates) <= FASTEST_EFFICIENCY * peak.value:
+        return peak
+    reason = (
+        f"{source}; raised so the fastest measured {kernel_kind}, {max(rates) / 1e9:.1f} {unit}, "
+        f"runs at {FASTEST_EFFICIENCY:.0%} of peak"
+    )
+    return Sourced(max(rates) / FASTEST_EFFICIENCY, reason)
 
 
 def _mark_at_limit(profile: HardwareProfile, at_limit: dict[str, str], source: str) -> HardwareProfile:
@@ -163,11 +182,15 @@ def _finish(base: HardwareProfile, samples: list[FitSample], name: str, descript
     fit = _fit(base, samples, source)
     calibration = Calibration(fit, samples)
     for parameter, limit in fit.at_limit.items():
+        if parameter.startswith("efficiency."):
+            remedy = "If it is at efficiency 1, raise the peak rate of the --base profile"
+        else:
+            remedy = "Start from a --base profile whose value is closer to this machine's"
         logger.warning(
-            "%s stopped at the fit's limit of %s, so the data did not pin it and the profile contains the limit. "
-            "Start from a --base profile whose value is closer to this machine's",
+            "%s stopped at the fit's limit of %s, so the data did not pin it and the profile contains the limit. %s",
             parameter,
             limit,
+            remedy,
         )
     profile = dataclasses.replace(
         _mark_at_limit(fit.profile, fit.at_limit, source),
