@@ -11,6 +11,7 @@ from collections import Counter
 from tabulate import tabulate
 
 from graphcost.costs import CostStatus, lookup
+from graphcost.kernels.rules import QDQ_OPS
 from graphcost.load.reader import STANDARD_DOMAINS
 from graphcost.results import AnalysisReport, CostSums, NodeCost
 
@@ -177,7 +178,7 @@ def kernel_bound(item, uncosted: int) -> str:
 
 
 def kernel_bound_text(item, uncosted: int) -> str:
-    """Return a kernel's bound as a label or tooltip says it: 'memory-bound', or 'bound unknown' with ``uncosted`` nodes."""
+    """Return a kernel's bound as labels and tooltips write it: 'memory-bound', or 'bound unknown' with ``uncosted`` nodes."""
     return "bound unknown" if uncosted else f"{item.bound}-bound"
 
 
@@ -482,12 +483,48 @@ def _summary_lines(report: AnalysisReport, shown: int, available: int) -> list[s
             f"kernels ({kernels.rules.name} fusion rules): {len(kernels.kernels)}, moving {at_least}{kernel_bytes:,} bytes; "
             f"{count_text(len(kernels.unfused), 'pattern')} not fused (see --group-by kernel or JSON)"
         )
+        lines.extend(_kernel_totals_lines(report, at_least))
     if report.latency is not None:
         lines.extend(_latency_lines(report))
     if report.checker_message:
         lines.append(f"warning: the model fails onnx.checker: {report.checker_message}")
     lines.append("counting convention: MACs are conv/FC multiply-accumulates (MobileNet MAdds); see docs/counting.md")
     return lines
+
+
+KERNEL_BATCHNORM_REASON = "BatchNormalization is folded into its conv"
+KERNEL_QDQ_REASON = "an int8 conv or FC kernel counts no element-wise ops for its quantize and dequantize steps"
+
+
+def _kernel_totals_lines(report: AnalysisReport, at_least: str) -> list[str]:
+    """Return the kernel table's params and element-wise ops, with the reason, if they differ from the node totals.
+
+    A kernel folds a BatchNormalization into its conv's bias, and an int8
+    conv or FC kernel does its quantize and dequantize steps inside, so
+    the kernel sums of params and element-wise ops can be smaller than the
+    node totals. Returns no line when both sums match.
+    """
+    kernels = report.kernels.kernels
+    params = sum(kernel.param_count for kernel in kernels)
+    elementwise_ops = sum(kernel.elementwise_ops for kernel in kernels)
+    if params == report.totals.param_count and elementwise_ops == report.totals.elementwise_ops:
+        return []
+    rows = {row.key: row for row in report.rows}
+    reasons: list[str] = []
+    for kernel in kernels:
+        node_params = sum(rows[key].param_count for key in kernel.nodes)
+        node_elementwise_ops = sum(rows[key].elementwise_ops for key in kernel.nodes)
+        if kernel.param_count == node_params and kernel.elementwise_ops == node_elementwise_ops:
+            continue
+        if "BatchNormalization" in kernel.op_types and KERNEL_BATCHNORM_REASON not in reasons:
+            reasons.append(KERNEL_BATCHNORM_REASON)
+        if QDQ_OPS.intersection(kernel.op_types) and KERNEL_QDQ_REASON not in reasons:
+            reasons.append(KERNEL_QDQ_REASON)
+    reason_text = ", because " + " and ".join(reasons) if reasons else ""
+    return [
+        f"kernel totals: params {params:,}, element-wise ops {at_least}{elementwise_ops:,} "
+        f"(node totals above: {report.totals.param_count:,} and {at_least}{report.totals.elementwise_ops:,}){reason_text}"
+    ]
 
 
 def _latency_lines(report: AnalysisReport) -> list[str]:
