@@ -58,6 +58,8 @@ class Kernel:
     output_shapes: list[list[int] | None] = field(default_factory=list)
     # Share of float tensors in the run-time bytes the kernel reads and writes: the part a device's data type rescales.
     float_fraction: float = 1.0
+    # Member nodes without a cost: their work is missing from the sums, which are then lower bounds.
+    uncosted_nodes: int = 0
 
     @property
     def bytes_moved(self) -> int:
@@ -346,6 +348,7 @@ class _Fuser:
             kernel.param_count += row.param_count
             kernel.weight_bytes += row.weight_bytes
         kernel.float_fraction = self._float_fraction(nodes)
+        kernel.uncosted_nodes = sum(1 for row in rows if row.status is CostStatus.UNCOSTED)
         if len(nodes) == 1:
             kernel.read_bytes, kernel.write_bytes = rows[0].read_bytes, rows[0].write_bytes
             kernel.output_shapes = rows[0].output_shapes

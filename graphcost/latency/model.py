@@ -265,7 +265,8 @@ def estimate_latency(model: Model, kernels: KernelResult, profile: HardwareProfi
                 overhead_s=overhead_s,
                 transfer_s=transfer_s,
                 latency_s=latency_s,
-                bound=_bound(compute_s, memory_s, overhead_s, transfer_s),
+                # Work left out by an uncosted node could change what limits the kernel.
+                bound="unknown" if kernel.uncosted_nodes else _bound(compute_s, memory_s, overhead_s, transfer_s),
                 memory_level=terms.level,
                 arithmetic_intensity=_intensity(kernel, scaled),
                 scaled_bytes=scaled,

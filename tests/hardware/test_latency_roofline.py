@@ -207,3 +207,22 @@ def test_epilogue_without_field_counts_operations(cpu_profile):
     # Bias 4,096 + ReLU 4,096 = 8,192 operations at 5e8 ops/s = 16.384 us.
     assert kernel.elementwise_ops == 8_192
     assert latency.compute_s == pytest.approx(6.5536e-5 + 1.6384e-5)
+
+
+def test_uncosted_kernel_bound_unknown(cpu_profile):
+    """A kernel with an uncosted node has unknown work, so the latency model does not claim what bounds it."""
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Blur", ["x"], ["y"], domain="com.example")],
+        "custom",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])],
+    )
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
+    report = graphcost.analyze(helper.make_model(graph, opset_imports=opsets, ir_version=8), hw=cpu_profile)
+    (kernel,), (latency,) = report.kernels.kernels, report.latency.kernels
+
+    assert kernel.uncosted_nodes == 1
+    assert latency.bound == "unknown"
+    assert report.to_dict()["latency"]["kernels"][0]["bound"] == "unknown"
