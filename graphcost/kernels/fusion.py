@@ -71,8 +71,11 @@ class Kernel:
         return any(op in QDQ_OPS or op.startswith("QLinear") or op.endswith("Integer") for op in self.op_types)
 
     def to_dict(self) -> dict:
+        """Return the kernel as a dict; with every node uncosted its MACs and element-wise ops are unknown, so None."""
         data = asdict(self)
         data["bytes_moved"] = self.bytes_moved
+        if self.uncosted_nodes and self.uncosted_nodes == len(self.nodes):
+            data["macs"] = data["elementwise_ops"] = None
         return data
 
 

@@ -209,8 +209,8 @@ def test_epilogue_without_field_counts_operations(cpu_profile):
     assert latency.compute_s == pytest.approx(6.5536e-5 + 1.6384e-5)
 
 
-def test_uncosted_kernel_bound_unknown(cpu_profile):
-    """A kernel with an uncosted node has unknown work, so the latency model does not claim what bounds it."""
+def custom_op_model():
+    """Return a model whose one node is an op of a custom domain, which has no cost formula."""
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
@@ -220,9 +220,23 @@ def test_uncosted_kernel_bound_unknown(cpu_profile):
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])],
     )
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)]
-    report = graphcost.analyze(helper.make_model(graph, opset_imports=opsets, ir_version=8), hw=cpu_profile)
+    return helper.make_model(graph, opset_imports=opsets, ir_version=8)
+
+
+def test_uncosted_kernel_bound_unknown(cpu_profile):
+    """A kernel with an uncosted node has unknown work, so the latency model does not claim what bounds it."""
+    report = graphcost.analyze(custom_op_model(), hw=cpu_profile)
     (kernel,), (latency,) = report.kernels.kernels, report.latency.kernels
 
     assert kernel.uncosted_nodes == 1
     assert latency.bound == "unknown"
     assert report.to_dict()["latency"]["kernels"][0]["bound"] == "unknown"
+
+
+def test_uncosted_kernel_dict_work_unknown():
+    """The API's kernel dict gives None, not 0, for the work of a kernel whose only node is uncosted."""
+    kernel = graphcost.analyze(custom_op_model()).to_dict()["kernels"]["kernels"][0]
+
+    assert kernel["macs"] is None
+    assert kernel["elementwise_ops"] is None
+    assert kernel["uncosted_nodes"] == 1
