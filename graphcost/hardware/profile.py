@@ -299,8 +299,30 @@ def builtin_profile_names() -> list[str]:
 
 
 def load_profile(name_or_path: str) -> HardwareProfile:
-    """Load a built-in profile by name (``pixel1-cpu``) or a profile file by path."""
-    if name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).exists():
+    """Load a built-in profile by name (``pixel1-cpu``) or a profile file by path, with its fallback checked."""
+    profile, identity = _read_profile(name_or_path)
+    if profile.npu is not None:
+        _check_fallback(profile, identity)
+    return profile
+
+
+def _is_path(name_or_path: str) -> bool:
+    """Return whether ``name_or_path`` is read as a file path rather than a built-in name."""
+    return name_or_path.endswith(".toml") or "/" in name_or_path or Path(name_or_path).exists()
+
+
+def _identity(name_or_path: str) -> str:
+    """Return a key that is equal for every spelling of the same profile file or built-in name."""
+    return str(Path(name_or_path).resolve()) if _is_path(name_or_path) else f"built-in {name_or_path}"
+
+
+def _read_profile(name_or_path: str) -> tuple[HardwareProfile, str]:
+    """Read and validate one profile without loading its fallback.
+
+    Returns the profile, with a relative fallback path resolved, and its
+    :func:`_identity`.
+    """
+    if _is_path(name_or_path):
         path = Path(name_or_path)
         if path.is_dir():
             raise ProfileError(f"{name_or_path}: is a directory; give the path of a .toml profile or a built-in name")
@@ -326,11 +348,30 @@ def load_profile(name_or_path: str) -> HardwareProfile:
             # A relative fallback path is relative to the profile's own folder.
             fallback = str(Path(label).parent / fallback)
             profile = dataclasses.replace(profile, npu=dataclasses.replace(profile.npu, fallback=fallback))
-        try:
-            load_profile(profile.npu.fallback)
-        except ProfileError as error:
-            raise ProfileError(
-                f"{label}: field 'npu.fallback' names '{profile.npu.fallback}', which cannot be loaded ({error}); "
-                "give a built-in profile name or a .toml path"
-            ) from None
-    return profile
+    return profile, _identity(name_or_path)
+
+
+def _check_fallback(profile: HardwareProfile, identity: str) -> None:
+    """Raise ProfileError, naming the file and the field npu.fallback, unless the fallback loads.
+
+    ``identity`` is the key of ``profile`` from :func:`_read_profile`. The
+    fallback is read without its own fallback, so a profile that names
+    itself, or two profiles that name each other, raise here instead of
+    recursing without end.
+    """
+    fallback = profile.npu.fallback
+    reader = _Reader({}, profile.path)
+    try:
+        fallback_profile, fallback_identity = _read_profile(fallback)
+    except ProfileError as error:
+        raise reader.fail(
+            "npu.fallback", f"names '{fallback}', which cannot be loaded ({error}); give a built-in profile name or a .toml path"
+        ) from None
+    if fallback_identity == identity:
+        raise reader.fail("npu.fallback", f"must not name this profile itself ('{fallback}'); name a CPU profile, such as pixel4-cpu")
+    if fallback_profile.npu is not None and _identity(fallback_profile.npu.fallback) == identity:
+        raise reader.fail(
+            "npu.fallback",
+            f"names '{fallback}', whose own npu.fallback names this profile, so the fallbacks form a cycle; "
+            "name a CPU profile, such as pixel4-cpu",
+        )

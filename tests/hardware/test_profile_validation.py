@@ -273,3 +273,20 @@ def test_memory_sizes_increasing_accepted(model_path, tmp_path, capsys):
     result = run_cli(["analyze", model_path, "--hw", profile], capsys)
 
     assert result.status == 0, result.stderr
+
+
+def test_self_fallback_rejected(tmp_path, capsys):
+    text = replace_once(VALID_NPU, 'fallback = "pixel4-cpu"', 'fallback = "self.toml"')
+    profile = write_text(tmp_path, "self.toml", text)
+    result = run_cli(["hw", "show", profile], capsys)
+
+    check_rejected(result, [str(profile), "'npu.fallback'", "this profile itself"])
+
+
+def test_fallback_cycle_rejected(model_path, tmp_path, capsys):
+    # Two NPU profiles that name each other as fallback.
+    first = write_text(tmp_path, "first.toml", replace_once(VALID_NPU, 'fallback = "pixel4-cpu"', 'fallback = "second.toml"'))
+    write_text(tmp_path, "second.toml", replace_once(VALID_NPU, 'fallback = "pixel4-cpu"', 'fallback = "first.toml"'))
+    result = run_cli(["analyze", model_path, "--hw", first], capsys)
+
+    check_rejected(result, [str(first), "'npu.fallback'", "second.toml", "cycle"])
