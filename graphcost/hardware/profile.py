@@ -352,7 +352,7 @@ def _read_profile(name_or_path: str) -> tuple[HardwareProfile, str]:
 
 
 def _check_fallback(profile: HardwareProfile, identity: str) -> None:
-    """Raise ProfileError, naming the file and the field npu.fallback, unless the fallback loads.
+    """Raise ProfileError, naming the file and the field npu.fallback, unless the fallback is a loadable CPU profile.
 
     ``identity`` is the key of ``profile`` from :func:`_read_profile`. The
     fallback is read without its own fallback, so a profile that names
@@ -374,4 +374,13 @@ def _check_fallback(profile: HardwareProfile, identity: str) -> None:
             "npu.fallback",
             f"names '{fallback}', whose own npu.fallback names this profile, so the fallbacks form a cycle; "
             "name a CPU profile, such as pixel4-cpu",
+        )
+    # The fallback's prices are used for the ops the accelerator lacks, so
+    # another accelerator, or a GPU, would price them at the wrong rates.
+    if fallback_profile.kind != "cpu" or fallback_profile.npu is not None:
+        found = f"kind {fallback_profile.kind}" + (" with an [npu] section" if fallback_profile.npu is not None else "")
+        raise reader.fail(
+            "npu.fallback",
+            f"names '{fallback}', a profile of {found}, but the fallback must be a CPU profile (kind cpu, no [npu] section); "
+            "name one, such as pixel4-cpu",
         )

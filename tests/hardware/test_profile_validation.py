@@ -290,3 +290,27 @@ def test_fallback_cycle_rejected(model_path, tmp_path, capsys):
     result = run_cli(["analyze", model_path, "--hw", first], capsys)
 
     check_rejected(result, [str(first), "'npu.fallback'", "second.toml", "cycle"])
+
+
+@pytest.mark.parametrize(
+    ("fallback_text", "found"),
+    [
+        (VALID_NPU, "kind npu with an [npu] section"),
+        (VALID_CPU.replace('kind = "cpu"', 'kind = "gpu"'), "kind gpu"),
+        (VALID_NPU.replace('kind = "npu"', 'kind = "cpu"'), "kind cpu with an [npu] section"),
+    ],
+    ids=["npu", "gpu", "cpu with npu section"],
+)
+def test_fallback_not_cpu_rejected(fallback_text, found, model_path, tmp_path, capsys):
+    write_text(tmp_path, "fallback.toml", fallback_text)
+    profile = write_text(tmp_path, "bad.toml", replace_once(VALID_NPU, 'fallback = "pixel4-cpu"', 'fallback = "fallback.toml"'))
+    result = run_cli(["analyze", model_path, "--hw", profile], capsys)
+
+    check_rejected(result, [str(profile), "'npu.fallback'", found, "must be a CPU profile"])
+
+
+def test_builtin_npu_fallback_rejected(model_path, tmp_path, capsys):
+    profile = write_text(tmp_path, "bad.toml", replace_once(VALID_NPU, 'fallback = "pixel4-cpu"', 'fallback = "pixel-npu"'))
+    result = run_cli(["analyze", model_path, "--hw", profile], capsys)
+
+    check_rejected(result, [str(profile), "'npu.fallback'", "'pixel-npu'", "kind npu"])
