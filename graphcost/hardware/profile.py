@@ -241,7 +241,14 @@ def parse_profile(data: dict, path: str) -> HardwareProfile:
         reader.check_keys(level, {"name", "size_bytes", "bandwidth_bytes_per_s"}, prefix)
         last = index == len(levels_data) - 1
         size = reader.number(level, "size_bytes", prefix, "bytes", required=not last)
-        levels.append(MemoryLevel(reader.string(level, "name", prefix), size, reader.number(level, "bandwidth_bytes_per_s", prefix, "bytes/s")))
+        level_name = reader.string(level, "name", prefix)
+        # Reports and calibration key the levels by name (memory.<name>.bandwidth_bytes_per_s).
+        earlier = next((position for position, other in enumerate(levels) if other.name == level_name), None)
+        if earlier is not None:
+            raise reader.fail(
+                f"{prefix}name", f"is '{level_name}', the name of memory[{earlier}] too; give each [[memory]] level its own name"
+            )
+        levels.append(MemoryLevel(level_name, size, reader.number(level, "bandwidth_bytes_per_s", prefix, "bytes/s")))
     _check_level_order(reader, levels)
 
     overhead = reader.table(data, "overhead", "")

@@ -314,3 +314,11 @@ def test_builtin_npu_fallback_rejected(model_path, tmp_path, capsys):
     result = run_cli(["analyze", model_path, "--hw", profile], capsys)
 
     check_rejected(result, [str(profile), "'npu.fallback'", "'pixel-npu'", "kind npu"])
+
+
+def test_duplicate_memory_name_rejected(tmp_path, capsys):
+    text = with_memory_sizes([32768, 1048576]).replace('name = "level1"', 'name = "level0"')
+    profile = write_text(tmp_path, "bad.toml", text)
+    result = run_cli(["hw", "show", profile], capsys)
+
+    check_rejected(result, [str(profile), "'memory[1].name'", "'level0'", "memory[0]"])
