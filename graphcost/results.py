@@ -148,7 +148,8 @@ class AnalysisReport:
         return bool(self.uncosted_op_types)
 
     def to_dict(self) -> dict:
-        return {
+        """Return the report as the dict ``--format json`` writes: unknown values are None, not 0."""
+        data = {
             "model": {
                 "source": self.source,
                 "ir_version": self.ir_version,
@@ -172,6 +173,57 @@ class AnalysisReport:
             "kernels": self.kernels.to_dict() if self.kernels is not None else None,
             "latency": self.latency.to_dict() if self.latency is not None else None,
         }
+        self._mark_uncosted(data)
+        return data
+
+    def _mark_uncosted(self, data: dict) -> None:
+        """Mark in ``data`` the uncosted nodes of each kernel and op type, and set what they leave unknown to None.
+
+        Each kernel and op type gets ``uncosted_nodes``, and each kernel a
+        ``status``. A value that is unknown because of uncosted nodes (a '-'
+        in the table) is None, in the kernel and in its latency entry.
+        """
+        uncosted_keys = {row.key for row in self.rows if row.status is CostStatus.UNCOSTED}
+        by_op_type = Counter(row.op_type for row in self.rows if row.status is CostStatus.UNCOSTED)
+        for op_type, sums in data["by_op_type"].items():
+            sums["uncosted_nodes"] = by_op_type[op_type]
+            _set_unknown_to_none(sums, unknown_group_fields(by_op_type[op_type], sums["node_count"]))
+        if self.kernels is None:
+            return
+        uncosted = {kernel.id: len(uncosted_keys.intersection(kernel.nodes)) for kernel in self.kernels.kernels}
+        unknown = {kernel.id: unknown_group_fields(uncosted[kernel.id], len(kernel.nodes)) for kernel in self.kernels.kernels}
+        for kernel in data["kernels"]["kernels"]:
+            kernel["status"] = kernel_status(uncosted[kernel["id"]])
+            kernel["uncosted_nodes"] = uncosted[kernel["id"]]
+            _set_unknown_to_none(kernel, unknown[kernel["id"]])
+        if data["latency"] is not None:
+            for item in data["latency"]["kernels"]:
+                _set_unknown_to_none(item, unknown[item["kernel_id"]])
+
+
+def unknown_group_fields(uncosted: int, count: int) -> frozenset[str]:
+    """Return the fields of a kernel or op type that are unknown because ``uncosted`` of its ``count`` nodes are.
+
+    With every node uncosted, the work and compute time are unknown. With
+    any, so are the FLOP/byte, which divides a partial work sum by partial
+    bytes, and the bound, because the left-out work could change what
+    limits the kernel. The other sums stay as lower bounds.
+    """
+    if uncosted == 0:
+        return frozenset()
+    if uncosted == count:
+        return frozenset({"macs", "elementwise_ops", "compute_s", "arithmetic_intensity", "bound"})
+    return frozenset({"arithmetic_intensity", "bound"})
+
+
+def kernel_status(uncosted: int) -> str:
+    """Return a kernel's status: 'uncosted' when it has an uncosted node, whose work it leaves out, else 'costed'."""
+    return CostStatus.UNCOSTED.value if uncosted else CostStatus.COSTED.value
+
+
+def _set_unknown_to_none(data: dict, unknown: frozenset[str]) -> None:
+    for field_name in unknown & data.keys():
+        data[field_name] = None
 
 
 def count_statuses(rows: list[NodeCost]) -> dict[str, int]:

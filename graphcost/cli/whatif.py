@@ -17,7 +17,10 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "whatif",
         help="a model next to its counterfactuals: SE removed, ReLU instead of h-swish, fusion disabled",
-        description="Evaluate a model and the counterfactual graphs graphcost builds from it on a device.",
+        description=(
+            "Evaluate a model and the counterfactual graphs graphcost builds from it on a device. "
+            "Give at least one of --remove-se, --activation relu and --no-fusion."
+        ),
         epilog="example:\n  graphcost whatif models/mobilenet_v3_large.onnx --hw pixel1-cpu --remove-se --activation relu",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -13,7 +13,7 @@ from tabulate import tabulate
 from graphcost.costs import CostStatus, lookup
 from graphcost.kernels.rules import QDQ_OPS
 from graphcost.load.reader import STANDARD_DOMAINS
-from graphcost.results import AnalysisReport, CostSums, NodeCost
+from graphcost.results import AnalysisReport, CostSums, NodeCost, kernel_status, unknown_group_fields
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
 GROUPINGS = ("node", "op-type", "kernel")
@@ -156,22 +156,6 @@ def kernel_uncosted_counts(report: AnalysisReport) -> dict[str, int]:
     return {kernel.id: len(uncosted.intersection(kernel.nodes)) for kernel in report.kernels.kernels}
 
 
-def unknown_group_fields(uncosted: int, count: int) -> frozenset[str]:
-    """Return the CSV and JSON fields of a kernel or op type that are unknown because ``uncosted`` of its ``count`` nodes are.
-
-    A table shows these cells as NOT_COMPUTED, and the bound as
-    UNKNOWN_BOUND. With every node uncosted, the work and compute time are
-    unknown. With any, so are the FLOP/byte, which divides a partial work
-    sum by partial bytes, and the bound, because the left-out work could
-    change what limits the kernel. The other sums stay as lower bounds.
-    """
-    if uncosted == 0:
-        return frozenset()
-    if uncosted == count:
-        return frozenset({"macs", "elementwise_ops", "compute_s", "arithmetic_intensity", "bound"})
-    return frozenset({"arithmetic_intensity", "bound"})
-
-
 def kernel_bound(item, uncosted: int) -> str:
     """Return what limits a kernel's latency (``item`` is its KernelLatency): its bound, or UNKNOWN_BOUND with ``uncosted`` nodes."""
     return UNKNOWN_BOUND if uncosted else item.bound
@@ -180,11 +164,6 @@ def kernel_bound(item, uncosted: int) -> str:
 def kernel_bound_text(item, uncosted: int) -> str:
     """Return a kernel's bound as labels and tooltips write it: 'memory-bound', or 'bound unknown' with ``uncosted`` nodes."""
     return "bound unknown" if uncosted else f"{item.bound}-bound"
-
-
-def kernel_status(uncosted: int) -> str:
-    """Return a kernel's status: 'uncosted' when it has an uncosted node, whose work it leaves out, else 'costed'."""
-    return CostStatus.UNCOSTED.value if uncosted else CostStatus.COSTED.value
 
 
 def _work_cell(text: str, uncosted: int, count: int) -> str:
@@ -665,34 +644,8 @@ def totals_are_lower_bounds(report: AnalysisReport) -> bool:
 
 
 def report_data(report: AnalysisReport) -> dict:
-    """Return the JSON report: ``report.to_dict()`` with the uncosted nodes of each kernel and op type marked.
-
-    Each kernel and op type gets ``uncosted_nodes``, and each kernel a
-    ``status``. A value that is unknown because of uncosted nodes (a '-'
-    in the table) is null, in the kernel and in its latency entry.
-    """
-    data = report.to_dict()
-    uncosted_by_op_type = _uncosted_by_op_type(report)
-    for op_type, sums in data["by_op_type"].items():
-        sums["uncosted_nodes"] = uncosted_by_op_type[op_type]
-        _set_unknown_to_null(sums, unknown_group_fields(uncosted_by_op_type[op_type], sums["node_count"]))
-    if report.kernels is None:
-        return data
-    uncosted = kernel_uncosted_counts(report)
-    unknown = {kernel.id: unknown_group_fields(uncosted[kernel.id], len(kernel.nodes)) for kernel in report.kernels.kernels}
-    for kernel in data["kernels"]["kernels"]:
-        kernel["status"] = kernel_status(uncosted[kernel["id"]])
-        kernel["uncosted_nodes"] = uncosted[kernel["id"]]
-        _set_unknown_to_null(kernel, unknown[kernel["id"]])
-    if data["latency"] is not None:
-        for item in data["latency"]["kernels"]:
-            _set_unknown_to_null(item, unknown[item["kernel_id"]])
-    return data
-
-
-def _set_unknown_to_null(data: dict, unknown: frozenset[str]) -> None:
-    for field in unknown & data.keys():
-        data[field] = None
+    """Return the JSON report, ``report.to_dict()``, which marks uncosted work as unknown."""
+    return report.to_dict()
 
 
 def render(report: AnalysisReport, output_format: str = "table", group_by: str = "node", top: int | None = None) -> str:

@@ -423,3 +423,11 @@ def test_html_bar_tooltip_exact_without_uncosted():
 
     assert f": {report.latency.total_s * 1e3:,.3f} ms" in tooltip
     assert ">=" not in tooltip
+
+
+@pytest.mark.parametrize("model", [custom_op_model, partial_kernel_model, conv_relu_model])
+def test_api_dict_equals_cli_json(model):
+    """AnalysisReport.to_dict() is what --format json writes, unknown work included."""
+    report = graphcost.analyze(model(), hw="pixel-npu")
+
+    assert json.loads(render(report, "json")) == json.loads(json.dumps(report.to_dict()))
