@@ -307,6 +307,12 @@ def builtin_profile_names() -> list[str]:
 
 def load_profile(name_or_path: str) -> HardwareProfile:
     """Load a built-in profile by name (``pixel1-cpu``) or a profile file by path, with its fallback checked."""
+    if not name_or_path.strip():
+        # An empty string would otherwise be read as the path of the working directory.
+        raise ProfileError(
+            f"empty hardware profile name {name_or_path!r}; give a built-in name ({', '.join(builtin_profile_names())}) "
+            "or the path of a .toml file"
+        )
     profile, identity = _read_profile(name_or_path)
     if profile.npu is not None:
         _check_fallback(profile, identity)

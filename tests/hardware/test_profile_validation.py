@@ -322,3 +322,11 @@ def test_duplicate_memory_name_rejected(tmp_path, capsys):
     result = run_cli(["hw", "show", profile], capsys)
 
     check_rejected(result, [str(profile), "'memory[1].name'", "'level0'", "memory[0]"])
+
+
+@pytest.mark.parametrize("name", ["", "  "], ids=["empty", "blank"])
+def test_empty_profile_name_rejected(name, model_path, capsys):
+    result = run_cli(["analyze", model_path, "--hw", name], capsys)
+
+    check_rejected(result, ["empty hardware profile name", "pixel4-cpu", ".toml"])
+    assert "directory" not in result.stderr
