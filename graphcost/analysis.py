@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import onnx
+from onnx import numpy_helper
 
 from graphcost.costs import CONTROL_INPUTS, CostStatus, MissingShapeError, NodeContext, OpCost, ShapeMismatchError, lookup
 from graphcost.errors import ShapeError
@@ -18,6 +21,7 @@ from graphcost.load import Model, load
 from graphcost.patterns import find_patterns
 from graphcost.load.reader import STANDARD_DOMAINS
 from graphcost.results import AnalysisReport, NodeCost, TensorSummary, Totals, count_statuses
+from graphcost.shapes.folding import MAX_FOLDED_ELEMENTS, ValueFolder
 from graphcost.tensors import TensorInfo, TensorKind
 
 logger = logging.getLogger(__name__)
@@ -28,13 +32,18 @@ SHAPE_REASON = "shape arithmetic: computed from static shapes before run time"
 
 @dataclass
 class SubgraphCost:
-    """Summed cost of an If/Loop/Scan body."""
+    """Summed cost of an If/Loop/Scan body.
+
+    ``assumptions`` has one "node: reason" line for each costed node of the
+    body whose cost rests on an assumption, such as a nested If or Loop.
+    """
 
     macs: int = 0
     elementwise_ops: int = 0
     read_bytes: int = 0
     weight_bytes: int = 0
     write_bytes: int = 0
+    assumptions: list[str] = field(default_factory=list)
 
     @property
     def bytes_moved(self) -> int:
@@ -156,12 +165,51 @@ class _Coster:
             ) from None
 
     def cost_subgraph(self, graph: onnx.GraphProto) -> SubgraphCost:
+        """Sum the costs of the nodes of an If/Loop/Scan body.
+
+        While the body is costed, ``self.values`` contains the values known in the
+        body's scope, so a nested Loop finds a trip count defined there.
+        """
+        outer_values = self.values
+        self.values = self._scope_values(graph, outer_values)
+        try:
+            return self._sum_subgraph(graph)
+        finally:
+            self.values = outer_values
+
+    def _scope_values(self, graph: onnx.GraphProto, outer_values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Return the values known before run time inside ``graph``.
+
+        These are the enclosing scope's values, less those the body's inputs
+        hide, plus the body's small initializers and its folded nodes.
+        """
+        hidden = {info.name for info in graph.input}
+        folder = ValueFolder(list(self.model.proto.opset_import))
+        folder.values = {name: value for name, value in outer_values.items() if name not in hidden}
+        for initializer in graph.initializer:
+            if initializer.name in hidden or initializer.data_location == onnx.TensorProto.EXTERNAL:
+                continue
+            if math.prod(initializer.dims) > MAX_FOLDED_ELEMENTS:
+                continue
+            try:
+                folder.values[initializer.name] = numpy_helper.to_array(initializer)
+            except ValueError:
+                continue  # stored without data: its data is external or was left out of the working copy
+        for node in graph.node:
+            folder.fold(node, self.model.shape_result.shapes)
+        return folder.values
+
+    def _sum_subgraph(self, graph: onnx.GraphProto) -> SubgraphCost:
         total = SubgraphCost()
         for node in graph.node:
             cost, roots, _, _ = self.cost_node(node)
             self.subgraph_roots.extend(roots)
             if cost.status is CostStatus.UNCOSTED:
                 self.uncosted[node.op_type] += 1
+            elif cost.status is CostStatus.COSTED and cost.reason:
+                first_output = node.output[0] if node.output else ""
+                label = node.name or f"{node.op_type} with output '{first_output}'"
+                total.assumptions.append(f"{label}: {cost.reason}")
             total.macs += cost.macs
             total.elementwise_ops += cost.elementwise_ops
             total.read_bytes += cost.read_bytes or 0

@@ -4,6 +4,9 @@ If counts the more expensive branch (by MACs, then element-wise operations,
 then bytes), since which branch runs is unknown before run time. Loop
 multiplies its body by the trip count when that is a constant and counts one
 iteration otherwise, saying so. Scan multiplies by the scanned axis length.
+These rules apply at every depth, so nested factors multiply. Each node's
+reason ends with the assumptions of the nodes in the body it counted, so
+the report lists the assumptions of nested nodes too.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from graphcost.costs.registry import OpCost, register
 
 
 def _scaled(body, factor: int, reason: str) -> OpCost:
+    if body.assumptions:
+        reason = f"{reason}; in the body: {'; '.join(body.assumptions)}"
     return OpCost(
         macs=body.macs * factor,
         elementwise_ops=body.elementwise_ops * factor,
