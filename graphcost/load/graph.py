@@ -18,10 +18,13 @@ Analysis results are stored later under their own node attribute, ``cost``.
 from __future__ import annotations
 
 import logging
+import numbers
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 import onnx
 import onnx.inliner
 
@@ -29,6 +32,7 @@ from graphcost.errors import InputShapeError, ModelLoadError
 from graphcost.gcpause import collector_paused
 from graphcost.load.reader import STANDARD_DOMAINS, check_model_structure, node_keys, read_model, run_checker
 from graphcost.load.working_copy import (
+    INPUT_SHAPE_OPTION,
     apply_input_shapes,
     make_working_copy,
     subgraph_outer_references,
@@ -66,12 +70,22 @@ class Model:
         return sorted(self.graph.nodes, key=lambda key: self.graph.nodes[key]["index"])
 
 
-def _normalize_input_shapes(input_shapes) -> dict[str | None, tuple[int, ...]]:
-    """Accept a dict {name: dims}, a list of ``--input-shape`` strings, or None."""
-    if not input_shapes:
+def _normalize_input_shapes(input_shapes, source: str) -> dict[str | None, tuple[int, ...]]:
+    """Validate a dict {name or None: dims}, a list of ``--input-shape`` strings, or None, and return it as a dict.
+
+    Raises InputShapeError with one line for any other type, a name that is
+    not a string, or a dim that is not a positive integer.
+    """
+    if input_shapes is None:
         return {}
     if isinstance(input_shapes, dict):
-        return {name: tuple(int(d) for d in dims) for name, dims in input_shapes.items()}
+        return {_checked_input_name(name, source): _checked_dims(name, dims, source) for name, dims in input_shapes.items()}
+    if not isinstance(input_shapes, (list, tuple)) or not all(isinstance(text, str) for text in input_shapes):
+        raise InputShapeError(
+            f"{source}: input_shapes must be a dict that maps an input name (or None for the only input) to its dims, "
+            f"such as {{'input': (1, 3, 224, 224)}}, or a list of 'NAME=DIMS' strings; got {type(input_shapes).__name__} "
+            f"{input_shapes!r}"
+        )
     parsed: dict[str | None, tuple[int, ...]] = {}
     for text in input_shapes:
         name, dims = parse_input_shape(text)
@@ -80,6 +94,31 @@ def _normalize_input_shapes(input_shapes) -> dict[str | None, tuple[int, ...]]:
             raise InputShapeError(f"--input-shape gives {label} twice ({parsed[name]} and {dims}); give it once")
         parsed[name] = dims
     return parsed
+
+
+def _checked_input_name(name, source: str) -> str | None:
+    if name is not None and (not isinstance(name, str) or not name):
+        raise InputShapeError(f"{source}: input shape key {name!r} is not an input name; use the input's name as a string, or None for the only input")
+    return name
+
+
+def _checked_dims(name: str | None, dims, source: str) -> tuple[int, ...]:
+    """Return ``dims`` as a tuple of ints, raising InputShapeError unless each dim is a positive integer.
+
+    A float with an integral value, such as 224.0, is accepted; booleans are rejected.
+    """
+    label = f"input '{name}'" if name is not None else "the model's input"
+    if isinstance(dims, (str, bytes)) or not isinstance(dims, (Sequence, np.ndarray)):
+        raise InputShapeError(f"{source}: input shape of {label} must be a sequence of dims, such as (1, 3, 224, 224), got {dims!r}")
+    checked = []
+    for dim in dims:
+        is_integral = isinstance(dim, numbers.Integral) or (isinstance(dim, numbers.Real) and float(dim).is_integer())
+        if isinstance(dim, (bool, np.bool_)) or not is_integral or dim < 1:
+            raise InputShapeError(
+                f"{source}: input shape of {label} has the dim {dim!r} in {tuple(dims)!r}; every dim must be a positive integer"
+            )
+        checked.append(int(dim))
+    return tuple(checked)
 
 
 def _tensor_kinds(work: onnx.ModelProto, shapes: ShapeResult, runtime_inputs: list[str]) -> dict[str, TensorKind]:
@@ -127,7 +166,9 @@ def build_model(proto: onnx.ModelProto, source: str, input_shapes=None, path: st
     runtime_inputs = [info.name for info in proto_for_analysis.graph.input if info.name not in initializer_names]
     order = topological_node_order(proto_for_analysis, source)
     work = make_working_copy(proto_for_analysis, order)
-    notes = apply_input_shapes(work, runtime_inputs, _normalize_input_shapes(input_shapes), source)
+    # Shapes given as strings come from the CLI option, so messages name it; a dict comes from Python.
+    option = INPUT_SHAPE_OPTION if isinstance(input_shapes, (list, tuple)) else None
+    notes = apply_input_shapes(work, runtime_inputs, _normalize_input_shapes(input_shapes, source), source, option)
     for note in notes:
         logger.warning("%s", note)
     shapes = infer_shapes(work, source)
@@ -226,8 +267,10 @@ def build_model(proto: onnx.ModelProto, source: str, input_shapes=None, path: st
 def load(path_or_proto, input_shapes=None) -> Model:
     """Load an ONNX model from a path (or a ModelProto) into a :class:`Model`.
 
-    ``input_shapes`` maps input names to dims, e.g. ``{"input": (1, 3, 320, 320)}``,
-    or is a list of ``--input-shape`` strings. Symbolic dims not given are taken as 1.
+    ``input_shapes`` maps input names (or None for a model's only input) to
+    positive integer dims, e.g. ``{"input": (1, 3, 320, 320)}``, or is a list
+    of ``--input-shape`` strings; any other value raises InputShapeError.
+    Symbolic dims not given are taken as 1.
     """
     with collector_paused():
         if isinstance(path_or_proto, onnx.ModelProto):

@@ -18,6 +18,9 @@ from graphcost.load.reader import STANDARD_DOMAINS, node_keys
 
 logger = logging.getLogger(__name__)
 
+# The CLI option that sets input shapes, named in messages about shapes given as strings.
+INPUT_SHAPE_OPTION = "--input-shape"
+
 # Initializers up to this many elements keep their data: shape arithmetic reads them.
 SMALL_INITIALIZER_ELEMENTS = 4096
 
@@ -119,25 +122,38 @@ def make_working_copy(model: onnx.ModelProto, order: list[int]) -> onnx.ModelPro
     return work
 
 
+def _shape_hint(option: str | None, name: str) -> str:
+    """Return how to give input ``name`` a shape: with ``option``, or in the Python argument input_shapes."""
+    return f"{option} {name}=DIMS" if option else f"input_shapes={{'{name}': DIMS}}"
+
+
 def apply_input_shapes(
     work: onnx.ModelProto,
     runtime_inputs: list[str],
     input_shapes: dict[str | None, tuple[int, ...]],
     source: str,
+    option: str | None = INPUT_SHAPE_OPTION,
 ) -> list[str]:
-    """Set the shapes of the runtime inputs; return notes on symbolic dims taken as 1."""
+    """Set the shapes of the runtime inputs; return notes on symbolic dims taken as 1.
+
+    Messages name ``option``, or, when ``option`` is None, speak of the
+    input shape and the Python argument ``input_shapes``.
+    """
+    shape_label = option or "the input shape"
     shapes = dict(input_shapes)
     if None in shapes:
         if len(runtime_inputs) != 1:
+            bare = f"bare {option} dims need" if option else "an input shape keyed by None needs"
+            fix = "write NAME=DIMS" if option else "key it by the input's name"
             raise InputShapeError(
-                f"{source}: bare --input-shape dims need a model with one input, but it has "
-                f"{len(runtime_inputs)} ({', '.join(runtime_inputs)}); write NAME=DIMS"
+                f"{source}: {bare} a model with one input, but it has "
+                f"{len(runtime_inputs)} ({', '.join(runtime_inputs)}); {fix}"
             )
         shapes[runtime_inputs[0]] = shapes.pop(None)
     for name in shapes:
         if name not in runtime_inputs:
             raise InputShapeError(
-                f"{source}: --input-shape names '{name}', which is not an input of the model; "
+                f"{source}: {shape_label} names '{name}', which is not an input of the model; "
                 f"its inputs are: {', '.join(runtime_inputs) or '(none)'}"
             )
     notes: list[str] = []
@@ -152,7 +168,7 @@ def apply_input_shapes(
             if tensor_type.HasField("shape") and len(tensor_type.shape.dim) != len(dims):
                 declared = len(tensor_type.shape.dim)
                 raise InputShapeError(
-                    f"{source}: --input-shape gives input '{name}' {len(dims)} {'dim' if len(dims) == 1 else 'dims'}, "
+                    f"{source}: {shape_label} gives input '{name}' {len(dims)} {'dim' if len(dims) == 1 else 'dims'}, "
                     f"but the model declares {declared}; give {declared} {'dim' if declared == 1 else 'dims'}"
                 )
             tensor_type.shape.Clear()
@@ -161,8 +177,8 @@ def apply_input_shapes(
             continue
         if not tensor_type.HasField("shape"):
             raise ShapeError(
-                f"{source}: input '{name}' has no shape; give one with --input-shape {name}=DIMS "
-                "(for example 1x3x224x224)"
+                f"{source}: input '{name}' has no shape; give one with {_shape_hint(option, name)} "
+                f"(for example {'1x3x224x224' if option else '(1, 3, 224, 224)'})"
             )
         for axis, dim in enumerate(tensor_type.shape.dim):
             if dim.HasField("dim_value"):
@@ -172,7 +188,7 @@ def apply_input_shapes(
                 symbols_seen.add(symbol)
                 notes.append(
                     f"symbolic dim '{symbol}' of input '{name}' (axis {axis}) is taken as 1; "
-                    f"set it with --input-shape {name}=DIMS"
+                    f"set it with {_shape_hint(option, name)}"
                 )
             dim.Clear()
             dim.dim_value = 1
