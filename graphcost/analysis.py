@@ -161,7 +161,7 @@ class _Coster:
         except ShapeMismatchError as error:
             raise ShapeError(
                 f"{self.model.source}: node '{label}' ({node.op_type}): {error}; the model's shapes are "
-                "inconsistent, so check --input-shape against the model's inputs"
+                "inconsistent, so check the input shapes (--input-shape, or input_shapes in Python) against the model's inputs"
             ) from None
 
     def cost_subgraph(self, graph: onnx.GraphProto) -> SubgraphCost:

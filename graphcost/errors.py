@@ -21,4 +21,4 @@ class ShapeError(GraphcostError):
 
 
 class InputShapeError(GraphcostError):
-    """An ``--input-shape`` value is malformed or names no model input."""
+    """An input shape (``--input-shape`` or ``input_shapes``) is malformed or names no model input."""
