@@ -183,14 +183,13 @@ class AnalysisReport:
         ``status``. A value that is unknown because of uncosted nodes (a '-'
         in the table) is None, in the kernel and in its latency entry.
         """
-        uncosted_keys = {row.key for row in self.rows if row.status is CostStatus.UNCOSTED}
         by_op_type = Counter(row.op_type for row in self.rows if row.status is CostStatus.UNCOSTED)
         for op_type, sums in data["by_op_type"].items():
             sums["uncosted_nodes"] = by_op_type[op_type]
             _set_unknown_to_none(sums, unknown_group_fields(by_op_type[op_type], sums["node_count"]))
         if self.kernels is None:
             return
-        uncosted = {kernel.id: len(uncosted_keys.intersection(kernel.nodes)) for kernel in self.kernels.kernels}
+        uncosted = {kernel.id: kernel.uncosted_nodes for kernel in self.kernels.kernels}
         unknown = {kernel.id: unknown_group_fields(uncosted[kernel.id], len(kernel.nodes)) for kernel in self.kernels.kernels}
         for kernel in data["kernels"]["kernels"]:
             kernel["status"] = kernel_status(uncosted[kernel["id"]])

@@ -33,10 +33,15 @@ _MOVEMENT_OPS = frozenset(
      "DepthToSpace", "SpaceToDepth", "Resize", "Upsample", "ScatterND", "ScatterElements", "Cast", "CastLike"}
 )
 _ACTIVATION_KINDS = ("h_swish", "h_sigmoid", "swish", "relu6")
-_MAC_KERNEL_CLASSES = ("conv", "conv_1x1", "conv_depthwise", "fc")
-FLOAT_ELEMENT_TYPES = frozenset(
-    {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE, onnx.TensorProto.BFLOAT16}
-)
+# Kernel classes priced by their MACs. Every other class is priced by its element-wise operations.
+MAC_CLASSES = ("conv", "conv_1x1", "conv_depthwise", "fc")
+# Float element types and their sizes in bytes: the tensors a device's data type rescales.
+FLOAT_ELEMENT_BYTES = {
+    onnx.TensorProto.FLOAT: 4,
+    onnx.TensorProto.FLOAT16: 2,
+    onnx.TensorProto.DOUBLE: 8,
+    onnx.TensorProto.BFLOAT16: 2,
+}
 _CONV_CLASSES = {"pointwise": "conv_1x1", "depthwise": "conv_depthwise", "regular": "conv"}
 
 
@@ -71,11 +76,8 @@ class Kernel:
         return any(op in QDQ_OPS or op.startswith("QLinear") or op.endswith("Integer") for op in self.op_types)
 
     def to_dict(self) -> dict:
-        """Return the kernel as a dict; with every node uncosted its MACs and element-wise ops are unknown, so None."""
         data = asdict(self)
         data["bytes_moved"] = self.bytes_moved
-        if self.uncosted_nodes and self.uncosted_nodes == len(self.nodes):
-            data["macs"] = data["elementwise_ops"] = None
         return data
 
 
@@ -341,7 +343,7 @@ class _Fuser:
         rows = [self.rows[key] for key in nodes]
         op_types = [row.op_type for row in rows if row.status is not CostStatus.FREE]
         kernel = Kernel(kernel_id, nodes, op_types, self._class_of(nodes), "+".join(op_types))
-        mac_kernel = kernel.kernel_class in _MAC_KERNEL_CLASSES
+        mac_kernel = kernel.kernel_class in MAC_CLASSES
         for row in rows:
             kernel.macs += row.macs
             # An int8 conv or matrix multiply works on the integers themselves: dequantizing
@@ -379,7 +381,7 @@ class _Fuser:
             if info is None or not info.nbytes or info.is_constant:
                 continue
             total += info.nbytes
-            if info.elem_type in FLOAT_ELEMENT_TYPES:
+            if info.elem_type in FLOAT_ELEMENT_BYTES:
                 float_bytes += info.nbytes
         return float_bytes / total if total else 1.0
 

@@ -23,16 +23,12 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-import onnx
-
 from graphcost.hardware import HardwareProfile, load_profile
 from graphcost.hardware.profile import EPILOGUE
 from graphcost.kernels import Kernel, KernelResult
+from graphcost.kernels.fusion import FLOAT_ELEMENT_BYTES, MAC_CLASSES
 from graphcost.load import Model
 
-MAC_CLASSES = ("conv", "conv_1x1", "conv_depthwise", "fc")
-# Float element types and their sizes in bytes; the device's data type scales only these.
-FLOAT_TYPES = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.FLOAT16: 2, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.BFLOAT16: 2}
 
 
 @dataclass
@@ -84,7 +80,7 @@ def byte_scale(model: Model, profile: HardwareProfile) -> float:
     ``kernel_scale``): integer tensors keep their sizes, so one QDQ pair in
     a float model changes the bytes of its own kernels and no others.
     """
-    sizes = [FLOAT_TYPES[t.elem_type] for t in model.tensors.values() if t.elem_type in FLOAT_TYPES and not t.is_constant]
+    sizes = [FLOAT_ELEMENT_BYTES[t.elem_type] for t in model.tensors.values() if t.elem_type in FLOAT_ELEMENT_BYTES and not t.is_constant]
     if not sizes:
         return 1.0
     model_bytes = max(set(sizes), key=sizes.count)
@@ -176,7 +172,7 @@ def weight_scale(kernel: Kernel, scale: float) -> float:
 
 def _tensor_scale(tensor, scale: float) -> float:
     """Return the byte factor of one tensor: ``scale`` for a float tensor, 1 for an integer one."""
-    return scale if tensor.elem_type in FLOAT_TYPES else 1.0
+    return scale if tensor.elem_type in FLOAT_ELEMENT_BYTES else 1.0
 
 
 def seconds_per_unit(profile: HardwareProfile) -> dict[str, float]:

@@ -146,14 +146,9 @@ def _shape_text(shapes: list[list[int] | None]) -> str:
     return ", ".join(texts)
 
 
-def _uncosted_keys(report: AnalysisReport) -> set[str]:
-    return {row.key for row in report.rows if row.status is CostStatus.UNCOSTED}
-
-
 def kernel_uncosted_counts(report: AnalysisReport) -> dict[str, int]:
     """Return the number of uncosted nodes in each kernel, keyed by kernel id."""
-    uncosted = _uncosted_keys(report)
-    return {kernel.id: len(uncosted.intersection(kernel.nodes)) for kernel in report.kernels.kernels}
+    return {kernel.id: kernel.uncosted_nodes for kernel in report.kernels.kernels}
 
 
 def kernel_bound(item, uncosted: int) -> str:
@@ -259,10 +254,9 @@ def _kernel_cost_table(report: AnalysisReport, top: int | None) -> tuple[list[st
     kernels = report.kernels.kernels
     total_macs = sum(kernel.macs for kernel in kernels)
     total_bytes = sum(kernel.bytes_moved for kernel in kernels)
-    uncosted_keys = _uncosted_keys(report)
     rows = []
     for kernel in select_kernels(report, top):
-        uncosted, count = len(uncosted_keys.intersection(kernel.nodes)), len(kernel.nodes)
+        uncosted, count = kernel.uncosted_nodes, len(kernel.nodes)
         rows.append(
             [
                 kernel.id,

@@ -35,7 +35,6 @@ from graphcost.report.html.svg import (
     x_axis,
     y_axis,
 )
-from graphcost.costs import CostStatus
 from graphcost.report.render import LOWER_BOUND, count_text, kernel_bound_text, kernel_uncosted_counts
 from graphcost.results import AnalysisReport
 
@@ -216,14 +215,13 @@ def roofline_points(report: AnalysisReport) -> tuple[list[RooflinePoint], int]:
     nodes is uncosted, since its FLOP and intensity are then unknown.
     """
     kernels = {kernel.id: kernel for kernel in report.kernels.kernels}
-    uncosted = {row.key for row in report.rows if row.status is CostStatus.UNCOSTED}
     points = []
     left_out = 0
     for item in report.latency.kernels:
         kernel = kernels[item.kernel_id]
         flops = 2 * kernel.macs + kernel.elementwise_ops
         intensity = item.arithmetic_intensity
-        unknown = bool(uncosted.intersection(kernel.nodes))
+        unknown = kernel.uncosted_nodes > 0
         if unknown or flops <= 0 or item.latency_s <= 0 or not math.isfinite(intensity) or intensity <= 0:
             left_out += 1
             continue
