@@ -88,7 +88,7 @@ def _fixed_after_fit(profile: HardwareProfile, samples: list[FitSample], fit: Fi
 
     The fit prices each kernel on its bounding side only, so a parameter with
     no units on the bounding side of any kernel has no data behind it. The
-    ridge term then holds it at its start, up to rounding.
+    ridge term then keeps it at its start, up to rounding.
     """
     start = seconds_per_unit(profile)
     start[OVERHEAD] = profile.overhead_per_kernel_s.value

@@ -34,7 +34,7 @@ KERNEL_CLASSES = (
     "other",
 )
 # Optional efficiency of a conv or FC epilogue, priced as one operation per
-# output value; without it the kernel's element-wise operations are priced
+# output value. Without it, the kernel's element-wise operations are priced
 # at the ``elementwise`` efficiency.
 EPILOGUE = "conv_epilogue"
 DEVICE_KINDS = ("cpu", "gpu", "npu")
